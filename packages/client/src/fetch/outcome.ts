@@ -1,0 +1,45 @@
+/**
+ * The payment outcome attached to a response, read with {@link getPayment}. Kept in a
+ * WeakMap so the Response itself is returned untouched.
+ *
+ * @module
+ */
+import type { StipendError } from '../errors/base.js';
+import type { SpendRecord } from '../ledger/record.js';
+import type { Receipt } from '../protocols/adapter.js';
+
+/** What happened to the payment of one call. */
+export interface PaymentOutcome {
+  /**
+   * `paid`: the server accepted the proof. `rejected`: the paid retry was refused (see
+   * `record.status` for whether money moved). `unknown`: it must be reconciled.
+   */
+  readonly status: 'paid' | 'rejected' | 'unknown';
+  readonly record: SpendRecord;
+  readonly receipt?: Receipt;
+  readonly error?: StipendError;
+}
+
+const outcomes = new WeakMap<Response, PaymentOutcome>();
+
+/** Attaches an outcome to a response (internal). */
+export function attachPayment(response: Response, outcome: PaymentOutcome): Response {
+  outcomes.set(response, outcome);
+  return response;
+}
+
+/**
+ * The payment made for a response, if one was made.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch, getPayment } from '@stipend/client';
+ *
+ * const res = await payingFetch('https://api.example.com/paid');
+ * const payment = getPayment(res);
+ * if (payment?.status === 'paid') console.warn('paid', payment.record.committedUsdMicros);
+ * ```
+ */
+export function getPayment(response: Response): PaymentOutcome | undefined {
+  return outcomes.get(response);
+}

@@ -1,0 +1,91 @@
+/**
+ * `@stipend/client`: one drop-in `fetch` that pays HTTP 402 challenges (x402, L402, MPP)
+ * under a spend policy, with pluggable wallets, atomic budgets and a ledger.
+ *
+ * @module
+ */
+
+export {
+  type BudgetLimit,
+  type BudgetStore,
+  type BudgetUsage,
+  type BudgetWindow,
+  createMemoryBudgetStore,
+  type MemoryBudgetStore,
+  parseWindowSpec,
+  type Reservation,
+  type ReserveRefusal,
+  type ReserveRequest,
+  windowKey,
+  windowStart,
+} from './budget/index.js';
+// Errors
+export * from './errors/index.js';
+// The paying fetch
+export {
+  createPayingFetch,
+  type PayingFetch,
+  type PayingFetchConfig,
+  type PayingRequestInit,
+  type PaymentInit,
+} from './fetch/createPayingFetch.js';
+export { getPayment, type PaymentOutcome } from './fetch/outcome.js';
+export { polyfill, restore } from './fetch/polyfill.js';
+export { type HttpRule, isLoopbackHost } from './fetch/transport.js';
+export type {
+  OfferSummary,
+  PaymentEventHandler,
+  PaymentEventName,
+  PaymentEvents,
+} from './ledger/events.js';
+// Ledger and events
+export { createMemoryLedger } from './ledger/memory.js';
+export type { Ledger, SpendRecord, SpendStatus } from './ledger/record.js';
+// Money
+export * from './money/index.js';
+// Offers, wallets, protocol adapters
+export {
+  freezeOffer,
+  type KnownProtocol,
+  type PaymentOffer,
+  type Protocol,
+  railOf,
+} from './offer.js';
+// Policy and budgets
+export {
+  type ApprovalRequest,
+  type Approver,
+  createPolicyEngine,
+  DEFAULT_POLICY,
+  type Decision,
+  type DecisionContext,
+  type EvaluationContext,
+  type ListRule,
+  matchHost,
+  type NativeCap,
+  type OfferEvaluation,
+  type PolicyEngine,
+  type PolicyEngineConfig,
+  type Rule,
+  type SpendPolicy,
+  type Usd,
+  validatePolicy,
+  type WindowSpec,
+} from './policy/index.js';
+export type {
+  ChallengeInput,
+  PaidOutcome,
+  ProtocolAdapter,
+  Receipt,
+  RetryRequest,
+} from './protocols/adapter.js';
+export {
+  type Challenge,
+  findChallenges,
+  formatAuthParam,
+  parseWwwAuthenticate,
+  parseWwwAuthenticateLenient,
+  quoteString,
+  WwwAuthenticateParseError,
+} from './protocols/www-authenticate.js';
+export type { PayContext, PaymentStatus, Proof, Wallet } from './wallet/wallet.js';

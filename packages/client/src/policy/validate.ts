@@ -1,0 +1,507 @@
+/**
+ * Checks a spend policy up front and compiles it into parsed values (bigint caps, budget
+ * windows, canonical host patterns, lower-case lists). A mistake in a policy is reported once,
+ * with the path of the field to fix, instead of surfacing as a surprise at payment time.
+ *
+ * @module
+ */
+
+import type { BudgetWindow } from '../budget/store.js';
+import { parseWindowSpec } from '../budget/window.js';
+import { isStipendError, StipendError } from '../errors/base.js';
+import { parseUsd } from '../money/index.js';
+import type { Protocol } from '../offer.js';
+import { normalizeHostPattern } from './hosts.js';
+import type { Rule, SpendPolicy, WindowSpec } from './types.js';
+import { DEFAULT_POLICY } from './types.js';
+
+/** Default `maxAuthorizationTtlSec`: one hour. */
+export const DEFAULT_MAX_AUTHORIZATION_TTL_SEC = 3600;
+/** Default `approvalTimeoutMs`: two minutes. */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 120_000;
+/** Default `maxRateAgeMs`: five minutes. */
+export const DEFAULT_MAX_RATE_AGE_MS = 300_000;
+
+/** Longest delay `setTimeout` honours; larger values fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const PROTOCOLS: readonly Protocol[] = ['x402', 'l402', 'mpp'];
+const ACTIONS = ['allow', 'deny', 'ask'] as const;
+const RULE_KEYS = new Set([
+  'action',
+  'maxPerRequest',
+  'limits',
+  'maxRequests',
+  'approveAbove',
+  'protocols',
+  'networks',
+  'assets',
+  'payees',
+  'maxAuthorizationTtlSec',
+]);
+const POLICY_KEYS = new Set([
+  'global',
+  'hosts',
+  'tags',
+  'prefer',
+  'approvalTimeoutMs',
+  'maxRateAgeMs',
+]);
+
+/** Where a rule comes from. */
+export type RuleSource = 'global' | 'host' | 'tag' | 'override';
+
+/** An allow list and a deny list, lower-cased. */
+export interface CompiledList {
+  readonly allow?: ReadonlySet<string>;
+  readonly deny?: ReadonlySet<string>;
+}
+
+/** A rule with every value parsed. */
+export interface CompiledRule {
+  readonly source: RuleSource;
+  /** How messages name the rule: `global`, `*.example.com`, `tag "research"`, `this call's override`. */
+  readonly label: string;
+  /** Where the rule lives in the policy: `global`, `hosts["*.example.com"]`, `tags["x"]`, `override`. */
+  readonly path: string;
+  /** Budget scope id; absent for the per-call override. */
+  readonly scope?: string;
+  /** The canonical host pattern (host rules) or tag name (tag rules). */
+  readonly key?: string;
+  readonly action: 'allow' | 'deny' | 'ask';
+  readonly maxPerRequestUsd?: bigint;
+  readonly native: readonly { readonly unit: string; readonly max: bigint }[];
+  readonly limits: readonly { readonly window: BudgetWindow; readonly maxUsdMicros: bigint }[];
+  readonly maxRequests: readonly { readonly window: BudgetWindow; readonly maxCount: number }[];
+  readonly approveAbove?: bigint;
+  readonly protocols?: CompiledList;
+  readonly networks?: CompiledList;
+  readonly assets?: CompiledList;
+  readonly payees?: CompiledList;
+  readonly maxAuthorizationTtlSec?: number;
+  /** The rule as written. */
+  readonly rule: Rule;
+}
+
+/** A policy with every rule compiled and every default filled in. */
+export interface CompiledPolicy {
+  readonly global: CompiledRule;
+  readonly hosts: readonly CompiledRule[];
+  readonly tags: ReadonlyMap<string, CompiledRule>;
+  /** Lower-cased preference entries, most preferred first. */
+  readonly prefer: readonly string[];
+  readonly approvalTimeoutMs: number;
+  readonly maxRateAgeMs: number;
+  /** Protocol names rules may list: the known three plus those of registered adapters. */
+  readonly protocols: readonly string[];
+  /** The policy as given (or `DEFAULT_POLICY`). */
+  readonly policy: SpendPolicy;
+}
+
+/**
+ * Checks a spend policy and throws on the first mistake, naming the field to fix.
+ *
+ * What is checked: USD strings (`'0.10'`, `'$1'` or micro-USD bigints), windows
+ * (`{ rolling: '24h' }`, `{ calendar: 'day' }`, `{ total: true }`), counts (integers ≥ 0),
+ * actions, host patterns, protocol names, list entries, TTLs and timeouts, and unknown keys (a
+ * misspelt field would silently drop a cap, so it is refused).
+ *
+ * @throws {StipendError} code `POLICY_INVALID`, with `details.path` set to the faulty field.
+ * @example
+ * ```ts
+ * import { validatePolicy } from '@stipend/client';
+ * validatePolicy({ global: { maxPerRequest: { usd: '0.10' }, limits: [{ usd: '5', window: { calendar: 'day' } }] } });
+ * validatePolicy({ global: { maxPerRequest: { usd: '0.1.0' } } }); // throws: policy.global.maxPerRequest.usd …
+ * ```
+ */
+export function validatePolicy(policy: SpendPolicy): void {
+  compilePolicy(policy);
+}
+
+/**
+ * Validates and compiles a policy. No policy at all means {@link DEFAULT_POLICY}. A policy
+ * without a `global` rule keeps `DEFAULT_POLICY.global` as its global rule (fail closed:
+ * $0.10 per request, $1 per UTC day); write `global: {}` to have no global caps.
+ *
+ * @throws {StipendError} code `POLICY_INVALID`.
+ * @example
+ * ```ts
+ * import { compilePolicy } from '@stipend/client';
+ * const compiled = compilePolicy({ hosts: { '*.example.com': { action: 'ask' } } });
+ * compiled.global.maxPerRequestUsd; // 100000n (the default global rule still applies)
+ * ```
+ */
+export function compilePolicy(
+  policy: SpendPolicy | undefined,
+  options: { readonly protocols?: readonly string[] } = {},
+): CompiledPolicy {
+  const protocols = [...new Set([...PROTOCOLS, ...(options.protocols ?? [])])];
+  const given = policy ?? DEFAULT_POLICY;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw invalid(
+      'policy',
+      'must be an object such as { global: { maxPerRequest: { usd: "0.10" } } }',
+    );
+  }
+  rejectUnknownKeys(given, POLICY_KEYS, 'policy');
+  const globalRule = given.global ?? DEFAULT_POLICY.global ?? {};
+  const global = compileRule(globalRule, {
+    source: 'global',
+    label: 'global',
+    path: 'global',
+    scope: 'global',
+    protocols,
+  });
+
+  const hosts: CompiledRule[] = [];
+  const seen = new Map<string, string>();
+  for (const [pattern, rule] of entries(given.hosts, 'policy.hosts')) {
+    const path = `hosts[${JSON.stringify(pattern)}]`;
+    let key: string;
+    try {
+      key = normalizeHostPattern(pattern);
+    } catch (error) {
+      throw invalid(path, messageOf(error), error);
+    }
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw invalid(
+        path,
+        `is the same host as ${JSON.stringify(earlier)}; merge the two rules into one`,
+      );
+    }
+    seen.set(key, pattern);
+    hosts.push(
+      compileRule(rule, {
+        source: 'host',
+        label: pattern,
+        path,
+        scope: `host:${key}`,
+        key,
+        protocols,
+      }),
+    );
+  }
+
+  const tags = new Map<string, CompiledRule>();
+  for (const [tag, rule] of entries(given.tags, 'policy.tags')) {
+    const path = `tags[${JSON.stringify(tag)}]`;
+    if (tag.trim() === '') throw invalid(path, 'a tag name must not be empty');
+    tags.set(
+      tag,
+      compileRule(rule, {
+        source: 'tag',
+        label: `tag "${tag}"`,
+        path,
+        scope: `tag:${tag}`,
+        key: tag,
+        protocols,
+      }),
+    );
+  }
+
+  const prefer = strings(given.prefer, 'policy.prefer').map((entry) => entry.toLowerCase());
+  const approvalTimeoutMs = positiveMs(
+    given.approvalTimeoutMs,
+    'policy.approvalTimeoutMs',
+    DEFAULT_APPROVAL_TIMEOUT_MS,
+    false,
+  );
+  const maxRateAgeMs = positiveMs(
+    given.maxRateAgeMs,
+    'policy.maxRateAgeMs',
+    DEFAULT_MAX_RATE_AGE_MS,
+    true,
+  );
+  return Object.freeze({
+    global,
+    protocols,
+    hosts: Object.freeze(hosts),
+    tags,
+    prefer: Object.freeze(prefer),
+    approvalTimeoutMs,
+    maxRateAgeMs,
+    policy: given,
+  });
+}
+
+/** Where a rule sits, for {@link compileRule}. */
+export interface RulePlace {
+  readonly source: RuleSource;
+  readonly label: string;
+  readonly path: string;
+  readonly scope?: string;
+  readonly key?: string;
+  /** Protocol names a rule may list; default the three known ones. */
+  readonly protocols?: readonly string[];
+}
+
+/**
+ * Validates and compiles one rule. The per-call override (`source: 'override'`) has no budget
+ * scope, so it may not carry `limits` or `maxRequests`.
+ *
+ * @throws {StipendError} code `POLICY_INVALID`.
+ * @example
+ * ```ts
+ * import { compileRule } from '@stipend/client';
+ * const r = compileRule({ maxPerRequest: { usd: '0.05' } }, { source: 'override', label: "this call's override", path: 'override' });
+ * r.maxPerRequestUsd; // 50000n
+ * ```
+ */
+export function compileRule(rule: Rule, place: RulePlace): CompiledRule {
+  const at = place.path === 'override' ? 'override' : `policy.${place.path}`;
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
+    throw invalid(at, 'must be a rule object such as { maxPerRequest: { usd: "0.10" } }');
+  }
+  rejectUnknownKeys(rule, RULE_KEYS, at);
+  if (
+    place.source === 'override' &&
+    (rule.limits !== undefined || rule.maxRequests !== undefined)
+  ) {
+    throw invalid(
+      at,
+      'a per-call override may not carry limits or maxRequests (it has no budget of its own); ' +
+        'put windowed limits in the policy, under a tag if they belong to some calls only',
+    );
+  }
+
+  const action = rule.action ?? 'allow';
+  if (!(ACTIONS as readonly string[]).includes(action)) {
+    throw invalid(`${at}.action`, `must be "allow", "deny" or "ask", got ${show(action)}`);
+  }
+
+  let maxPerRequestUsd: bigint | undefined;
+  const native: { unit: string; max: bigint }[] = [];
+  if (rule.maxPerRequest !== undefined) {
+    const mpr = objectAt(rule.maxPerRequest, `${at}.maxPerRequest`);
+    rejectUnknownKeys(mpr, new Set(['usd', 'native']), `${at}.maxPerRequest`);
+    if (rule.maxPerRequest.usd !== undefined) {
+      maxPerRequestUsd = usd(rule.maxPerRequest.usd, `${at}.maxPerRequest.usd`);
+    }
+    for (const [i, cap] of array(rule.maxPerRequest.native, `${at}.maxPerRequest.native`)) {
+      const path = `${at}.maxPerRequest.native[${i}]`;
+      objectAt(cap, path);
+      if (typeof cap.unit !== 'string' || cap.unit.trim() === '') {
+        throw invalid(
+          `${path}.unit`,
+          'must be a unit key such as "lightning:msat" or "eip155:8453/0x833589fcd6edb6e08f4c7c32d4f71b54bda02913"',
+        );
+      }
+      native.push({ unit: cap.unit.toLowerCase(), max: atomic(cap.max, `${path}.max`) });
+    }
+  }
+
+  const limits: { window: BudgetWindow; maxUsdMicros: bigint }[] = [];
+  for (const [i, limit] of array(rule.limits, `${at}.limits`)) {
+    const path = `${at}.limits[${i}]`;
+    objectAt(limit, path);
+    limits.push({
+      maxUsdMicros: usd(limit.usd, `${path}.usd`),
+      window: windowOf(limit.window, `${path}.window`),
+    });
+  }
+
+  const maxRequests: { window: BudgetWindow; maxCount: number }[] = [];
+  for (const [i, limit] of array(rule.maxRequests, `${at}.maxRequests`)) {
+    const path = `${at}.maxRequests[${i}]`;
+    objectAt(limit, path);
+    if (typeof limit.count !== 'number' || !Number.isSafeInteger(limit.count) || limit.count < 0) {
+      throw invalid(
+        `${path}.count`,
+        `must be a whole number of payments ≥ 0, got ${show(limit.count)}`,
+      );
+    }
+    maxRequests.push({ maxCount: limit.count, window: windowOf(limit.window, `${path}.window`) });
+  }
+
+  const approveAbove =
+    rule.approveAbove === undefined ? undefined : usd(rule.approveAbove, `${at}.approveAbove`);
+
+  let maxAuthorizationTtlSec: number | undefined;
+  if (rule.maxAuthorizationTtlSec !== undefined) {
+    const ttl = rule.maxAuthorizationTtlSec;
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl <= 0) {
+      throw invalid(
+        `${at}.maxAuthorizationTtlSec`,
+        `must be a whole number of seconds > 0 (e.g. 3600), got ${show(ttl)}`,
+      );
+    }
+    maxAuthorizationTtlSec = ttl;
+  }
+
+  const protocols = list(rule.protocols, `${at}.protocols`, (entry, path) => {
+    const known: readonly string[] = place.protocols ?? PROTOCOLS;
+    if (!known.includes(entry)) {
+      throw invalid(
+        path,
+        `unknown protocol ${show(entry)}; use ${known.map((p) => `"${p}"`).join(', ')}`,
+      );
+    }
+  });
+  const networks = list(rule.networks, `${at}.networks`);
+  const assets = list(rule.assets, `${at}.assets`);
+  const payees = list(rule.payees, `${at}.payees`);
+
+  return Object.freeze({
+    source: place.source,
+    label: place.label,
+    path: place.path,
+    ...(place.scope !== undefined ? { scope: place.scope } : {}),
+    ...(place.key !== undefined ? { key: place.key } : {}),
+    action,
+    ...(maxPerRequestUsd !== undefined ? { maxPerRequestUsd } : {}),
+    native: Object.freeze(native),
+    limits: Object.freeze(limits),
+    maxRequests: Object.freeze(maxRequests),
+    ...(approveAbove !== undefined ? { approveAbove } : {}),
+    ...(protocols !== undefined ? { protocols } : {}),
+    ...(networks !== undefined ? { networks } : {}),
+    ...(assets !== undefined ? { assets } : {}),
+    ...(payees !== undefined ? { payees } : {}),
+    ...(maxAuthorizationTtlSec !== undefined ? { maxAuthorizationTtlSec } : {}),
+    rule,
+  });
+}
+
+function usd(value: unknown, path: string): bigint {
+  if (typeof value === 'number') {
+    throw invalid(
+      path,
+      `write ${value} as a string ("${value}") or as micro-USD bigint; numbers are not accepted for money`,
+    );
+  }
+  try {
+    return parseUsd(value as string | bigint);
+  } catch (error) {
+    throw invalid(path, `${messageOf(error)}; write dollars like "0.10" or "$1"`, error);
+  }
+}
+
+function atomic(value: unknown, path: string): bigint {
+  if (typeof value === 'bigint' && value >= 0n) return value;
+  if (typeof value === 'string' && /^(0|[1-9][0-9]{0,77})$/.test(value)) return BigInt(value);
+  throw invalid(
+    path,
+    `must be a whole number of atomic units ≥ 0, as a bigint or digit string (e.g. 50000000n or "50000000"), got ${show(value)}`,
+  );
+}
+
+function windowOf(value: unknown, path: string): BudgetWindow {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(
+      path,
+      'must be { rolling: "24h" }, { calendar: "day" | "week" | "month" } or { total: true }',
+    );
+  }
+  try {
+    return parseWindowSpec(value as WindowSpec);
+  } catch (error) {
+    throw invalid(
+      path,
+      `${messageOf(error)}; use { rolling: "24h" }, { calendar: "day" | "week" | "month" } or { total: true }`,
+      error,
+    );
+  }
+}
+
+function list(
+  value: unknown,
+  path: string,
+  check?: (entry: string, path: string) => void,
+): CompiledList | undefined {
+  if (value === undefined) return undefined;
+  const obj = objectAt(value, path);
+  rejectUnknownKeys(obj, new Set(['allow', 'deny']), path);
+  const out: { allow?: ReadonlySet<string>; deny?: ReadonlySet<string> } = {};
+  for (const kind of ['allow', 'deny'] as const) {
+    const raw = (obj as Record<string, unknown>)[kind];
+    if (raw === undefined) continue;
+    const entries = strings(raw, `${path}.${kind}`).map((entry) => entry.toLowerCase());
+    entries.forEach((entry, i) => {
+      check?.(entry, `${path}.${kind}[${i}]`);
+    });
+    out[kind] = new Set(entries);
+  }
+  return Object.freeze(out);
+}
+
+function strings(value: unknown, path: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalid(path, `must be an array of strings, got ${show(value)}`);
+  return value.map((entry, i) => {
+    if (typeof entry !== 'string' || entry.trim() === '') {
+      throw invalid(`${path}[${i}]`, `must be a non-empty string, got ${show(entry)}`);
+    }
+    return entry;
+  });
+}
+
+function positiveMs(value: unknown, path: string, fallback: number, zeroOk: boolean): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    value < 0 ||
+    (!zeroOk && value === 0) ||
+    value > MAX_TIMER_MS
+  ) {
+    throw invalid(
+      path,
+      `must be a whole number of milliseconds ${zeroOk ? '≥ 0' : '> 0'} and at most ${MAX_TIMER_MS}, got ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+function entries<T>(value: Readonly<Record<string, T>> | undefined, path: string): [string, T][] {
+  if (value === undefined) return [];
+  objectAt(value, path);
+  return Object.entries(value);
+}
+
+function array<T>(value: readonly T[] | undefined, path: string): [number, T][] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalid(path, `must be an array, got ${show(value)}`);
+  return value.map((item, i) => [i, item] as [number, T]);
+}
+
+function objectAt<T>(value: T, path: string): T & object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(path, `must be an object, got ${show(value)}`);
+  }
+  return value as T & object;
+}
+
+function rejectUnknownKeys(value: object, known: ReadonlySet<string>, path: string): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) {
+      throw invalid(
+        `${path}.${key}`,
+        `is not a known field (known: ${[...known].join(', ')}); a misspelt field would silently drop a limit`,
+      );
+    }
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function invalid(path: string, why: string, cause?: unknown): StipendError {
+  const field = path.startsWith('policy') || path.startsWith('override') ? path : `policy.${path}`;
+  return new StipendError('POLICY_INVALID', `${field}: ${why}`, {
+    details: { path: field },
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+function messageOf(error: unknown): string {
+  if (isStipendError(error)) return error.shortMessage.replace(/\.$/, '');
+  return error instanceof Error ? error.message : String(error);
+}

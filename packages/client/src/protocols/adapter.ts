@@ -1,0 +1,96 @@
+/**
+ * The contract every 402 dialect (x402, L402, MPP) implements so that it plugs into the
+ * core without the core knowing its wire format. Adapters never import each other.
+ *
+ * @module
+ */
+import type { Amount } from '../money/unit.js';
+import type { PaymentOffer, Protocol } from '../offer.js';
+import type { Proof } from '../wallet/wallet.js';
+import type { Challenge } from './www-authenticate.js';
+
+/** What an adapter may read of a 402 response. Shared by all adapters; read once. */
+export interface ChallengeInput {
+  /** HTTP status of the response (402, or 412 for x402 Permit2 approval). */
+  readonly status: number;
+  /** The response headers. */
+  readonly headers: Headers;
+  /** The URL that answered (after redirects); offers are bound to its origin. */
+  readonly url: URL;
+  /** The method of the request that was answered. */
+  readonly method: string;
+  /** Every `WWW-Authenticate` challenge, parsed once leniently (bad ones skipped). */
+  readonly challenges: readonly Challenge[];
+  /** The body as text, read once and bounded in size; `undefined` if absent or too big. */
+  bodyText(): Promise<string | undefined>;
+  /** The core's clock (ms since epoch). */
+  readonly now: number;
+}
+
+/** The request the paid retry will send, as the adapter may see it. */
+export interface RetryRequest {
+  readonly method: string;
+  readonly url: URL;
+  /** The application's own headers (read-only view). */
+  readonly headers: Headers;
+  /** The purchase's idempotency key. */
+  readonly idempotencyKey: string;
+}
+
+/** A server's statement about a payment. A claim, not proof. */
+export interface Receipt {
+  readonly protocol: Protocol;
+  /** A secret-free reference (transaction hash, receipt id). */
+  readonly reference?: string;
+  /** The amount the server says it settled, when it says so. */
+  readonly settled?: Amount;
+  /** The decoded receipt, unknown fields kept. */
+  readonly raw: unknown;
+}
+
+/** How a paid retry ended, as the adapter reads the response. */
+export type PaidOutcome =
+  | { readonly kind: 'accepted'; readonly receipt?: Receipt; readonly settled?: Amount }
+  | {
+      readonly kind: 'rejected';
+      /** Open-ended; the well-known ones are listed. */
+      readonly reason:
+        | 'verification_failed'
+        | 'settlement_failed'
+        | 'settlement_pending'
+        | 'expired'
+        | 'refused'
+        | 'unknown'
+        | (string & {});
+      /** Whether money moved: `no` releases the budget, `yes` commits, `unknown` holds. */
+      readonly moneyMoved: 'no' | 'yes' | 'unknown';
+      /** Secret-free text from the server, for the error. */
+      readonly message: string;
+      readonly receipt?: Receipt;
+    };
+
+/**
+ * A 402 dialect.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch, type ProtocolAdapter } from '@stipend/client';
+ *
+ * declare const myAdapter: ProtocolAdapter;
+ * const payingFetch = createPayingFetch({ wallets: [], adapters: [myAdapter] });
+ * ```
+ */
+export interface ProtocolAdapter {
+  readonly protocol: Protocol;
+  /** A cheap look at status and headers: does this response carry my challenge? */
+  detect(input: ChallengeInput): boolean;
+  /**
+   * Reads the challenge into frozen offers. Throws a `ChallengeParseError` when the
+   * challenge is present but invalid; the core then pays nothing from this adapter.
+   */
+  parse(input: ChallengeInput): readonly PaymentOffer[] | Promise<readonly PaymentOffer[]>;
+  /** The headers that carry the proof on the paid retry (names are case-insensitive). */
+  proofHeaders(offer: PaymentOffer, proof: Proof, request: RetryRequest): Record<string, string>;
+  /** Reads the response to the paid retry: accepted (with receipt) or why not. */
+  settle(offer: PaymentOffer, proof: Proof, response: Response): PaidOutcome | Promise<PaidOutcome>;
+}

@@ -1,0 +1,79 @@
+/**
+ * The wallet contract: what a wallet package implements so the core can pay.
+ *
+ * @module
+ */
+import type { Amount } from '../money/unit.js';
+import type { PaymentOffer } from '../offer.js';
+
+/** What the core tells a wallet when it asks it to pay one approved offer. */
+export interface PayContext {
+  /** The request being paid for (method and URL only; never its credentials). */
+  readonly request: { readonly method: string; readonly url: string };
+  /** One key per logical purchase; the same on every retry of that purchase. */
+  readonly idempotencyKey: string;
+  /** The policy's cap on how long a signed authorization may stay valid, in seconds. */
+  readonly maxAuthorizationTtlSec: number;
+  /** The budget reservation held for this payment. */
+  readonly reservationId: string;
+  /** Aborts the payment when the caller gives up. */
+  readonly signal?: AbortSignal;
+  /** The clock the core uses (ms since epoch). */
+  readonly now: number;
+}
+
+/**
+ * What a wallet returns after paying or signing. `secret` carries what proves payment
+ * (a signature, a preimage, a token): only the protocol adapter reads it, to build the
+ * proof header. It never goes into records, events or errors.
+ */
+export interface Proof {
+  /** The offer this proof pays. */
+  readonly offerId: string;
+  /** Secret-free reference to the payment (payment hash, authorization nonce, token id). */
+  readonly reference: string;
+  /**
+   * `final`: money has moved when the wallet returns (a Lightning payment). `authorization`:
+   * the server moves money when it accepts the proof (x402, Shared Payment Tokens).
+   */
+  readonly settlement: 'final' | 'authorization';
+  /** For authorizations: when it provably stops being usable (ms since epoch). */
+  readonly validUntil?: number;
+  /** The amount actually paid, when the wallet knows it (fees included separately). */
+  readonly paid?: Amount;
+  /** The fee actually paid, when known. */
+  readonly fee?: Amount;
+  /** Protocol-specific proof material for the adapter; may hold secrets. */
+  readonly secret: unknown;
+}
+
+/** What a wallet says about a past payment when the core reconciles an unknown outcome. */
+export type PaymentStatus = 'paid' | 'failed' | 'pending';
+
+/**
+ * A wallet pays offers of the rails it lists. Several wallets can serve one paying fetch.
+ *
+ * @example
+ * ```ts
+ * import type { Wallet } from '@stipend/client';
+ *
+ * const wallet: Wallet = {
+ *   id: 'my-wallet',
+ *   rails: ['l402:bolt11'],
+ *   canPay: (offer) => (offer.amount.value > 0n ? true : 'amountless offers are not paid'),
+ *   pay: async (offer, ctx) => ({ offerId: offer.id, reference: 'hash', settlement: 'final', secret: 'preimage' }),
+ * };
+ * ```
+ */
+export interface Wallet {
+  /** A stable name, shown in records and errors. */
+  readonly id: string;
+  /** The rails this wallet pays, as `protocol:scheme` (`x402:exact`, `mpp:stripe.charge`). */
+  readonly rails: readonly string[];
+  /** `true` if this wallet can pay the offer, otherwise the reason it cannot. */
+  canPay(offer: PaymentOffer): true | string | Promise<true | string>;
+  /** Pays or signs exactly this offer. Throw a `WalletError` on failure. */
+  pay(offer: PaymentOffer, context: PayContext): Promise<Proof>;
+  /** Asks the rail what became of an earlier payment (by `Proof.reference`). */
+  lookup?(reference: string, offer: PaymentOffer): Promise<PaymentStatus>;
+}
