@@ -74,6 +74,7 @@ export {
 } from './policy/index.js';
 export type {
   ChallengeInput,
+  HeldCredential,
   PaidOutcome,
   ProtocolAdapter,
   Receipt,

@@ -37,6 +37,16 @@ export interface RetryRequest {
   readonly idempotencyKey: string;
 }
 
+/** A reusable credential an adapter holds (a paid L402 token), attached without paying. */
+export interface HeldCredential {
+  /** The adapter's key for it (e.g. origin + macaroon services); passed back on drop. */
+  readonly key: string;
+  /** The headers that carry it. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Secret-free reference (the payment hash), for the outcome. */
+  readonly reference: string;
+}
+
 /** A server's statement about a payment. A claim, not proof. */
 export interface Receipt {
   readonly protocol: Protocol;
@@ -93,4 +103,30 @@ export interface ProtocolAdapter {
   proofHeaders(offer: PaymentOffer, proof: Proof, request: RetryRequest): Record<string, string>;
   /** Reads the response to the paid retry: accepted (with receipt) or why not. */
   settle(offer: PaymentOffer, proof: Proof, response: Response): PaidOutcome | Promise<PaidOutcome>;
+
+  /**
+   * Optional. A credential this adapter already holds for the request (a paid L402 token for
+   * this origin and path prefix), attached to the first send. It was paid before, so no policy
+   * decision and no payment happen. Return `undefined` when none applies (or it has expired).
+   */
+  heldCredential?(request: RetryRequest, now: number): HeldCredential | undefined;
+  /** Optional. A held credential was answered with a 402: forget it. */
+  dropCredential?(credential: HeldCredential): void;
+  /**
+   * Optional. The paid retry was accepted: keep what may be reused later (an L402 token and
+   * the path prefix it was accepted on; the terms of a route, for pre-authorization).
+   */
+  remember?(offer: PaymentOffer, proof: Proof, request: RetryRequest, response: Response): void;
+  /**
+   * Optional. For reusable offers: the key under which concurrent purchases are paid once
+   * (single flight), e.g. origin + macaroon services. Other calls with the same key wait for
+   * that payment and then use the held credential.
+   */
+  reuseKey?(offer: PaymentOffer): string | undefined;
+  /**
+   * Optional, used only when the paying fetch is created with `preauthorize: true`: offers
+   * remembered for this route, to be decided on and paid before the first send so that the
+   * steady state is one round trip. If the server still answers 402, the normal flow follows.
+   */
+  preauthorize?(request: RetryRequest, now: number): readonly PaymentOffer[] | undefined;
 }
