@@ -29,7 +29,12 @@ export {
   type PayingRequestInit,
   type PaymentInit,
 } from './fetch/createPayingFetch.js';
-export { getPayment, type PaymentOutcome } from './fetch/outcome.js';
+export {
+  type CredentialUse,
+  getCredentialUse,
+  getPayment,
+  type PaymentOutcome,
+} from './fetch/outcome.js';
 export { polyfill, restore } from './fetch/polyfill.js';
 export { type HttpRule, isLoopbackHost } from './fetch/transport.js';
 export type {

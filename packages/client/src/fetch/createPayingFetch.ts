@@ -11,29 +11,26 @@
  */
 import { createMemoryBudgetStore } from '../budget/memory.js';
 import type { BudgetStore } from '../budget/store.js';
-import { isStipendError, StipendError } from '../errors/base.js';
-import { ChallengeParseError } from '../errors/challenge.js';
-import { PaymentFailedError, type ResumeInfo } from '../errors/payment.js';
-import { PolicyDeniedError } from '../errors/policy.js';
-import { RequestError } from '../errors/request.js';
-import { WalletError } from '../errors/wallet.js';
-import { randomId } from '../internal/ids.js';
-import { createEmitter, type Emitter, summarizeOffer } from '../ledger/events.js';
+import { PaymentFailedError } from '../errors/payment.js';
+import { createEmitter, type Emitter } from '../ledger/events.js';
 import { createMemoryLedger } from '../ledger/memory.js';
-import type { Ledger, SpendRecord } from '../ledger/record.js';
+import type { Ledger } from '../ledger/record.js';
 import type { PriceSource } from '../money/price.js';
 import { pegPriceSource } from '../money/price.js';
-import { type PaymentOffer, railOf } from '../offer.js';
-import { createPolicyEngine, type Decision, type PolicyEngine } from '../policy/engine.js';
+import type { PaymentOffer } from '../offer.js';
+import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
 import type { Approver, Rule, SpendPolicy, Usd } from '../policy/types.js';
-import type { PaidOutcome, ProtocolAdapter } from '../protocols/adapter.js';
-import type { Proof, Wallet } from '../wallet/wallet.js';
+import type { ProtocolAdapter, RetryRequest } from '../protocols/adapter.js';
+import type { Wallet } from '../wallet/wallet.js';
 import { type PreparedRequest, prepareRequest } from './body.js';
-import { challengeInput } from './challenge.js';
-import { attachPayment, type PaymentOutcome } from './outcome.js';
+import { sendAndConclude } from './conclude.js';
+import type { Core } from './core.js';
+import { readOffers } from './offers.js';
+import { attachCredentialUse } from './outcome.js';
 import { installFetch, uninstallFetch } from './polyfill.js';
-import { sendPaidRetry } from './retry.js';
-import { type HttpRule, mayPayOver } from './transport.js';
+import { type Purchase, purchase } from './purchase.js';
+import { reconcileExpired } from './reconcile.js';
+import type { HttpRule } from './transport.js';
 
 /** Options for one call, passed as `init.payment`. They can only tighten the policy. */
 export interface PaymentInit {
@@ -80,6 +77,12 @@ export interface PayingFetchConfig {
   readonly allowHttp?: HttpRule;
   /** How long a wallet may take before the outcome counts as unknown. Default 60 s. */
   readonly payTimeoutMs?: number;
+  /**
+   * Opt-in: pay the terms a route asked for last time together with the first send, so the
+   * steady state is one round trip (adapters that support it: x402). The policy decides
+   * exactly as for a 402; if the server still answers 402, the normal flow follows.
+   */
+  readonly preauthorize?: boolean;
   /** The clock (ms since epoch). */
   readonly now?: () => number;
 }
@@ -100,15 +103,6 @@ export interface PayingFetch {
   readonly ledger: Ledger;
   readonly budget: BudgetStore;
   readonly engine: PolicyEngine;
-}
-
-interface HeldPayment {
-  readonly decision: Decision;
-  readonly wallet: Wallet;
-  readonly offer: PaymentOffer;
-  readonly recordId: string;
-  readonly reference?: string;
-  readonly purchaseKey: string;
 }
 
 /**
@@ -132,512 +126,185 @@ interface HeldPayment {
  */
 export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
   const adapters = config.adapters ?? [];
-  const wallets = config.wallets;
   const now = config.now ?? Date.now;
   const budget = config.budget ?? createMemoryBudgetStore();
-  const ledger = config.ledger ?? createMemoryLedger();
-  const emitter = createEmitter();
-  const maxBodyBytes = config.maxBodyBytes ?? 1024 * 1024;
-  const maxChallengeBytes = config.maxChallengeBytes ?? 64 * 1024;
-  const allowHttp = config.allowHttp ?? 'loopback';
-  const payTimeoutMs = config.payTimeoutMs ?? 60_000;
-  const engine = createPolicyEngine({
-    policy: config.policy,
-    budget,
-    prices: config.prices ?? pegPriceSource(),
-    approver: config.approver,
-    now,
-    protocols: adapters.map((adapter) => adapter.protocol),
-  });
-  /** Unknown outcomes per purchase: reconciled before that purchase pays again (invariant 6). */
-  const held = new Map<string, HeldPayment>();
   let installedOver: typeof fetch | undefined;
-
-  const base: typeof fetch = (input, init) => {
-    const underlying = config.fetch ?? installedOver ?? globalThis.fetch;
-    return underlying(input, init);
+  const core: Core = {
+    adapters,
+    wallets: config.wallets,
+    budget,
+    ledger: config.ledger ?? createMemoryLedger(),
+    emitter: createEmitter(),
+    now,
+    send: (input, init) => (config.fetch ?? installedOver ?? globalThis.fetch)(input, init),
+    tags: config.tags ?? [],
+    maxBodyBytes: config.maxBodyBytes ?? 1024 * 1024,
+    maxChallengeBytes: config.maxChallengeBytes ?? 64 * 1024,
+    allowHttp: config.allowHttp ?? 'loopback',
+    payTimeoutMs: config.payTimeoutMs ?? 60_000,
+    preauthorize: config.preauthorize ?? false,
+    engine: createPolicyEngine({
+      policy: config.policy,
+      budget,
+      prices: config.prices ?? pegPriceSource(),
+      approver: config.approver,
+      now,
+      protocols: adapters.map((adapter) => adapter.protocol),
+    }),
+    held: new Map(),
+    inflight: new Map(),
   };
+  const usesCredentials = adapters.some((adapter) => adapter.heldCredential);
+  const usesPreauthorization =
+    core.preauthorize && adapters.some((adapter) => adapter.preauthorize);
 
   const payingFetch = (async (input: RequestInfo | URL, init?: PayingRequestInit) => {
-    const prepared = await prepareRequest(input, init, maxBodyBytes);
-    const response = await base(prepared.firstInput, prepared.firstInit);
-    if (response.status !== 402 && response.status !== 412) return response;
-    if (init?.payment?.pay === false) return response;
-    return handleChallenge(prepared, init?.payment ?? {}, response);
+    const prepared = await prepareRequest(input, init, core.maxBodyBytes);
+    return run(prepared, init?.payment ?? {}, 0);
   }) as PayingFetch;
+
+  /** One attempt at the request; `waits` counts the other calls' purchases it waited for. */
+  async function run(
+    prepared: PreparedRequest,
+    options: PaymentInit,
+    waits: number,
+  ): Promise<Response> {
+    const mayPay = options.pay !== false;
+    if (mayPay && (usesCredentials || usesPreauthorization)) {
+      const retry = retryRequest(prepared, options);
+      if (usesCredentials) {
+        for (const adapter of adapters) {
+          const credential = adapter.heldCredential?.(retry, now());
+          if (!credential) continue;
+          const response = await core.send(prepared.url, withHeaders(prepared, credential.headers));
+          if (response.status !== 402) {
+            return attachCredentialUse(response, {
+              protocol: adapter.protocol,
+              reference: credential.reference,
+            });
+          }
+          // The credential was refused: forget it; the new challenge is a new decision.
+          adapter.dropCredential?.(credential);
+          return handleChallenge(prepared, options, response, waits);
+        }
+      }
+      if (usesPreauthorization && prepared.replayable) {
+        const early = await preauthorized(prepared, options, retry);
+        if (early) return early;
+      }
+    }
+    const response = await core.send(prepared.firstInput, prepared.firstInit);
+    if (response.status !== 402 && response.status !== 412) return response;
+    if (!mayPay) return response;
+    return handleChallenge(prepared, options, response, waits);
+  }
+
+  /**
+   * Pre-authorization: pays remembered terms with the first send. Returns the response when
+   * that settled the call, `undefined` to go on with the normal flow (nothing was paid, or the
+   * proof was refused and provably nothing moved).
+   */
+  async function preauthorized(
+    prepared: PreparedRequest,
+    options: PaymentInit,
+    retry: RetryRequest,
+  ): Promise<Response | undefined> {
+    for (const adapter of adapters) {
+      const offers = adapter.preauthorize?.(retry, now());
+      if (!offers || offers.length === 0) continue;
+      let bought: Purchase;
+      try {
+        bought = await purchase(core, {
+          prepared,
+          retry,
+          offers,
+          tags: tagsOf(options),
+          override: callRule(options),
+        });
+      } catch (error) {
+        // Refused before any money (policy, approval): fall back to asking the server.
+        if (error instanceof PaymentFailedError && error.paid !== false) throw error;
+        return undefined;
+      }
+      const concluded = await sendAndConclude(core, bought, prepared);
+      if (concluded.nothingMoved && concluded.response.status === 402) {
+        return handleChallenge(prepared, options, concluded.response, MAX_WAITS);
+      }
+      return concluded.response;
+    }
+    return undefined;
+  }
 
   async function handleChallenge(
     prepared: PreparedRequest,
     options: PaymentInit,
     response: Response,
+    waits: number,
   ): Promise<Response> {
-    const time = now();
-    const { input, headerErrors } = challengeInput(
-      response,
-      prepared.url,
-      prepared.method,
-      time,
-      maxChallengeBytes,
-    );
-    const relevant = adapters.filter((adapter) => adapter.detect(input));
-    if (relevant.length === 0) {
-      // A 412 or a 402 that speaks no protocol we know: nothing to pay.
-      return response;
-    }
+    const read = await readOffers(core, response, prepared.url, prepared.method);
+    if (!read) return response;
+    const { input, offers } = read;
 
-    const offers: PaymentOffer[] = [];
-    const parseErrors: StipendError[] = [];
-    for (const adapter of relevant) {
-      try {
-        for (const offer of await adapter.parse(input)) {
-          // Offers are bound to the origin that issued the challenge (invariant 4).
-          if (offer.origin === input.url.origin) offers.push(offer);
-        }
-      } catch (error) {
-        parseErrors.push(
-          isStipendError(error)
-            ? error
-            : new ChallengeParseError({
-                protocol: adapter.protocol,
-                message: `The ${adapter.protocol} challenge could not be read.`,
-                cause: error,
-              }),
-        );
+    // Single flight: one purchase per reusable credential; the others wait and reuse it.
+    const keys = reuseKeys(offers);
+    if (waits < MAX_WAITS && prepared.replayable) {
+      const waiting = keys
+        .map((key) => core.inflight.get(key))
+        .find((promise) => promise !== undefined);
+      if (waiting) {
+        await waiting;
+        return run(prepared, options, waits + 1);
       }
     }
-    const url = input.url.href;
-    emitter.emit('challenge', {
-      url,
-      offers: offers.map(summarizeOffer),
-      errors: [...headerErrors, ...parseErrors.map((error) => error.shortMessage)],
-    });
-    if (offers.length === 0) {
-      const error =
-        parseErrors[0] ??
-        new ChallengeParseError({
-          protocol: relevant[0]!.protocol,
-          message: 'The 402 response carried no payable offer for this origin.',
-        });
-      return fail(url, error);
-    }
-
-    if (!mayPayOver(input.url, allowHttp)) {
-      return fail(
-        url,
-        new RequestError(
-          'INSECURE_TRANSPORT',
-          `Refusing to pay over plain HTTP to ${input.url.origin}. Use https, or set allowHttp (loopback is allowed by default).`,
-          { origin: input.url.origin },
-        ),
-      );
-    }
-    if (!prepared.replayable) {
-      return fail(
-        url,
-        new RequestError(
-          'BODY_TOO_LARGE',
-          `The request body is larger than maxBodyBytes (${maxBodyBytes}) and cannot be resent with a payment. Raise maxBodyBytes or send a Blob/ArrayBuffer body.`,
-          { maxBodyBytes },
-        ),
-      );
-    }
-
-    const method = prepared.method;
-    const purchaseKey = options.idempotencyKey ?? `${method} ${url}`;
-    await reconcileHeld(purchaseKey, url);
-
-    const tags = [...(config.tags ?? []), ...(options.tags ?? [])];
-    const override = callRule(options);
-    const chosenWallet = new Map<string, Wallet>();
-    const reservationId = randomId('r_');
-
-    let decision: Decision;
-    try {
-      decision = await engine.decide(offers, {
-        url: input.url,
-        method,
-        tags,
-        override,
-        reservationId,
-        canPay: (offer) => findWallet(offer, chosenWallet),
-        signal: prepared.init.signal ?? undefined,
+    let done = () => {};
+    if (keys.length > 0) {
+      const flight = new Promise<void>((resolve) => {
+        done = resolve;
       });
-    } catch (error) {
-      return fail(url, asStipendError(error));
-    }
-    const offer = decision.offer;
-    const wallet = chosenWallet.get(offer.id);
-    if (!wallet) {
-      await engine.release(decision);
-      return fail(
-        url,
-        new PolicyDeniedError({
-          reason: 'no_wallet',
-          message: 'No wallet was chosen for the approved offer.',
-          offers: [],
-          url,
-        }),
-      );
-    }
-    emitter.emit('decision', {
-      url,
-      offer: summarizeOffer(offer),
-      usdMicros: decision.usdMicros,
-      approved: decision.approved,
-      walletId: wallet.id,
-    });
-
-    // The pending record exists before any money can move.
-    const recordId = randomId('s_');
-    const record: SpendRecord = {
-      id: recordId,
-      purchaseKey,
-      reservationId: decision.reservation.id,
-      protocol: offer.protocol,
-      scheme: offer.scheme,
-      method,
-      origin: offer.origin,
-      resource: offer.resource,
-      payee: offer.payee,
-      ...(offer.network ? { network: offer.network } : {}),
-      offerId: offer.id,
-      amount: offer.amount,
-      reservedUsdMicros: decision.usdMicros,
-      rate: {
-        numerator: decision.rate.usdMicrosPerUnitNumerator,
-        denominator: decision.rate.denominator,
-        source: decision.rate.source,
-        asOf: decision.rate.asOf,
-      },
-      walletId: wallet.id,
-      status: 'pending',
-      tags,
-      createdAt: time,
-      updatedAt: time,
-    };
-    await ledger.append(record);
-
-    let proof: Proof;
-    try {
-      proof = await withTimeout(
-        wallet.pay(offer, {
-          request: { method, url },
-          idempotencyKey: purchaseKey,
-          maxAuthorizationTtlSec: decision.maxAuthorizationTtlSec,
-          reservationId: decision.reservation.id,
-          signal: prepared.init.signal ?? undefined,
-          now: now(),
-        }),
-        payTimeoutMs,
-      );
-      if (proof.offerId !== offer.id) {
-        throw new WalletError({
-          walletId: wallet.id,
-          message: `Wallet ${wallet.id} returned a proof for another offer.`,
-          paid: 'unknown',
-        });
-      }
-    } catch (error) {
-      return walletFailed(error, { decision, wallet, offer, recordId, purchaseKey }, url);
-    }
-
-    await ledger.update(recordId, { reference: proof.reference, updatedAt: now() });
-    emitter.emit('payment', { url, record: await recordOf(recordId) });
-
-    const adapter = adapters.find((candidate) => candidate.protocol === offer.protocol)!;
-    const retryHeaders = new Headers(prepared.init.headers);
-    const proofHeaders = adapter.proofHeaders(offer, proof, {
-      method,
-      url: input.url,
-      headers: retryHeaders,
-      idempotencyKey: purchaseKey,
-    });
-    const heldPayment: HeldPayment = {
-      decision,
-      wallet,
-      offer,
-      recordId,
-      reference: proof.reference,
-      purchaseKey,
-    };
-
-    let paid: { first: Response; final: Response };
-    try {
-      paid = await sendPaidRetry({
-        fetch: base,
-        url: input.url,
-        init: prepared.init,
-        headers: retryHeaders,
-        proofHeaders,
-      });
-    } catch (error) {
-      // The proof may have reached the server: the outcome is unknown.
-      return holdUnknown(heldPayment, url, error);
-    }
-
-    let outcome: PaidOutcome;
-    try {
-      outcome = await adapter.settle(offer, proof, paid.first);
-    } catch (error) {
-      outcome = {
-        kind: 'rejected',
-        reason: 'unknown',
-        moneyMoved: 'unknown',
-        message: `The ${offer.protocol} adapter could not read the paid response: ${errorText(error)}`,
+      for (const key of keys) if (!core.inflight.has(key)) core.inflight.set(key, flight);
+      const finish = done;
+      done = () => {
+        for (const key of keys) if (core.inflight.get(key) === flight) core.inflight.delete(key);
+        finish();
       };
     }
-    return finish(heldPayment, proof, outcome, paid.final, url);
-  }
-
-  async function finish(
-    payment: HeldPayment,
-    proof: Proof,
-    outcome: PaidOutcome,
-    response: Response,
-    url: string,
-  ): Promise<Response> {
-    const { decision, recordId } = payment;
-    if (outcome.kind === 'accepted') {
-      const committed = await engine.commit(decision, outcome.settled ?? outcome.receipt?.settled);
-      await ledger.update(recordId, {
-        status: 'committed',
-        outcome: 'accepted',
-        committedUsdMicros: committed,
-        ...(outcome.receipt?.reference ? { receiptReference: outcome.receipt.reference } : {}),
-        updatedAt: now(),
+    try {
+      const retry = retryRequest(prepared, options, input.url);
+      const bought = await purchase(core, {
+        prepared,
+        retry,
+        offers,
+        tags: tagsOf(options),
+        override: callRule(options),
       });
-      const record = await recordOf(recordId);
-      emitter.emit('receipt', { url, record, status: response.status });
-      const result: PaymentOutcome = outcome.receipt
-        ? { status: 'paid', record, receipt: outcome.receipt }
-        : { status: 'paid', record };
-      return attachPayment(response, result);
+      return (await sendAndConclude(core, bought, prepared)).response;
+    } finally {
+      done();
     }
-
-    const moved = proof.settlement === 'final' ? 'yes' : outcome.moneyMoved;
-    const error = new PaymentFailedError({
-      reason: outcome.reason,
-      paid: moved === 'yes' ? true : moved === 'no' ? false : 'unknown',
-      message: `The server refused the paid request (${outcome.reason}): ${outcome.message}`,
-      resume: resumeOf(payment),
-      details: { status: response.status, url },
-    });
-    const failure = { code: error.code, message: error.shortMessage };
-    if (moved === 'yes') {
-      const committed = await engine.commit(decision, outcome.receipt?.settled);
-      await ledger.update(recordId, {
-        status: 'committed',
-        outcome: 'rejected',
-        committedUsdMicros: committed,
-        failure,
-        updatedAt: now(),
-      });
-    } else if (moved === 'no') {
-      await engine.release(decision);
-      await ledger.update(recordId, {
-        status: 'released',
-        outcome: 'rejected',
-        failure,
-        updatedAt: now(),
-      });
-    } else {
-      held.set(payment.purchaseKey, payment);
-      await ledger.update(recordId, {
-        status: 'held',
-        outcome: 'unknown',
-        failure,
-        updatedAt: now(),
-      });
-    }
-    const record = await recordOf(recordId);
-    emitter.emit('receipt', { url, record, status: response.status });
-    emitter.emit('error', { url, error });
-    return attachPayment(response, {
-      status: moved === 'unknown' ? 'unknown' : 'rejected',
-      record,
-      error,
-      ...(outcome.receipt ? { receipt: outcome.receipt } : {}),
-    });
   }
 
-  async function walletFailed(error: unknown, payment: HeldPayment, url: string): Promise<never> {
-    const paid =
-      error instanceof TimeoutError
-        ? 'unknown'
-        : isStipendError(error) && 'paid' in error
-          ? (error as WalletError).paid
-          : false;
-    if (paid === 'unknown') {
-      const reference = error instanceof WalletError ? error.reference : undefined;
-      if (reference) {
-        await ledger.update(payment.recordId, { reference, updatedAt: now() });
-        return holdUnknown({ ...payment, reference }, url, error);
-      }
-      return holdUnknown(payment, url, error);
+  function reuseKeys(offers: readonly PaymentOffer[]): string[] {
+    const keys: string[] = [];
+    for (const offer of offers) {
+      if (!offer.reusable) continue;
+      const key = adapters
+        .find((adapter) => adapter.protocol === offer.protocol)
+        ?.reuseKey?.(offer);
+      if (key) keys.push(key);
     }
-    const failure = {
-      code: isStipendError(error) ? error.code : 'WALLET_ERROR',
-      message: errorText(error),
-    };
-    if (paid === true) {
-      const committed = await engine.commit(payment.decision);
-      await ledger.update(payment.recordId, {
-        status: 'committed',
-        outcome: 'wallet_failed',
-        committedUsdMicros: committed,
-        failure,
-        updatedAt: now(),
-      });
-    } else {
-      await engine.release(payment.decision);
-      await ledger.update(payment.recordId, {
-        status: 'released',
-        outcome: 'wallet_failed',
-        failure,
-        updatedAt: now(),
-      });
-    }
-    return fail(
-      url,
-      new PaymentFailedError({
-        code: 'WALLET_FAILED',
-        reason: 'wallet_failed',
-        paid,
-        message: `Wallet ${payment.wallet.id} could not pay: ${failure.message}`,
-        resume: resumeOf(payment),
-        cause: error,
-      }),
-    );
+    return keys;
   }
 
-  async function holdUnknown(payment: HeldPayment, url: string, cause: unknown): Promise<never> {
-    held.set(payment.purchaseKey, payment);
-    await ledger.update(payment.recordId, {
-      status: 'held',
-      outcome: 'unknown',
-      failure: { code: 'OUTCOME_UNKNOWN', message: errorText(cause) },
-      updatedAt: now(),
-    });
-    return fail(
-      url,
-      new PaymentFailedError({
-        code: 'OUTCOME_UNKNOWN',
-        reason: 'outcome_unknown',
-        paid: 'unknown',
-        message:
-          'The payment outcome is unknown (timeout or lost response). The budget stays reserved and the rail is asked before this purchase is paid again.',
-        resume: resumeOf(payment),
-        cause,
-      }),
-    );
-  }
-
-  /** Invariant 6: an unknown outcome is settled with the rail before the purchase pays again. */
-  async function reconcileHeld(purchaseKey: string, url: string): Promise<void> {
-    const payment = held.get(purchaseKey);
-    if (!payment) return;
-    const status = await askRail(payment);
-    if (status === 'failed') return;
-    if (status === 'paid') {
-      throw await failAndReturn(
-        url,
-        new PaymentFailedError({
-          code: 'ALREADY_PAID',
-          reason: 'already_paid',
-          paid: true,
-          message:
-            'This purchase was already paid (the rail confirmed it); it is not paid again. Resume with the recorded reference.',
-          resume: resumeOf(payment),
-        }),
-      );
-    }
-    throw await failAndReturn(
-      url,
-      new PaymentFailedError({
-        code: 'OUTCOME_UNKNOWN',
-        reason: 'outcome_unknown',
-        paid: 'unknown',
-        message:
-          'An earlier payment for this purchase has an unknown outcome that the wallet cannot settle yet; nothing new is paid. Try again after the authorization expires.',
-        resume: resumeOf(payment),
-      }),
-    );
-  }
-
-  /** Looks a held payment up; commits or releases it when the rail knows. */
-  async function askRail(payment: HeldPayment): Promise<'paid' | 'failed' | 'pending'> {
-    let status: 'paid' | 'failed' | 'pending' = 'pending';
-    if (payment.wallet.lookup && payment.reference) {
-      try {
-        status = await payment.wallet.lookup(payment.reference, payment.offer);
-      } catch {
-        status = 'pending';
-      }
-    }
-    if (status === 'paid') {
-      const committed = await engine.commit(payment.decision);
-      await ledger.update(payment.recordId, {
-        status: 'committed',
-        committedUsdMicros: committed,
-        updatedAt: now(),
-      });
-      held.delete(payment.purchaseKey);
-    } else if (status === 'failed') {
-      await engine.release(payment.decision);
-      await ledger.update(payment.recordId, { status: 'released', updatedAt: now() });
-      held.delete(payment.purchaseKey);
-    }
-    return status;
-  }
-
-  async function findWallet(
-    offer: PaymentOffer,
-    chosen: Map<string, Wallet>,
-  ): Promise<true | string> {
-    const rail = railOf(offer);
-    const reasons: string[] = [];
-    for (const wallet of wallets) {
-      if (!wallet.rails.includes(rail)) continue;
-      let verdict: true | string;
-      try {
-        verdict = await wallet.canPay(offer);
-      } catch (error) {
-        verdict = `wallet ${wallet.id} failed its check: ${errorText(error)}`;
-      }
-      if (verdict === true) {
-        chosen.set(offer.id, wallet);
-        return true;
-      }
-      reasons.push(`${wallet.id}: ${verdict}`);
-    }
-    return reasons.length > 0
-      ? reasons.join('; ')
-      : `no wallet pays ${rail}; add a wallet for this rail`;
-  }
-
-  async function recordOf(id: string): Promise<SpendRecord> {
-    const records = await ledger.list();
-    for (let index = records.length - 1; index >= 0; index--) {
-      if (records[index]!.id === id) return records[index]!;
-    }
-    throw new StipendError('LEDGER_INCONSISTENT', `Spend record ${id} is missing from the ledger.`);
-  }
-
-  async function failAndReturn(url: string, error: StipendError): Promise<StipendError> {
-    emitter.emit('error', { url, error });
-    return error;
-  }
-
-  async function fail(url: string, error: StipendError): Promise<never> {
-    throw await failAndReturn(url, error);
+  function tagsOf(options: PaymentInit): readonly string[] {
+    return options.tags ? [...core.tags, ...options.tags] : core.tags;
   }
 
   Object.defineProperties(payingFetch, {
-    rawFetch: { value: base, enumerable: true },
-    on: { value: emitter.on, enumerable: true },
-    ledger: { value: ledger, enumerable: true },
+    rawFetch: { value: core.send, enumerable: true },
+    on: { value: core.emitter.on, enumerable: true },
+    ledger: { value: core.ledger, enumerable: true },
     budget: { value: budget, enumerable: true },
-    engine: { value: engine, enumerable: true },
+    engine: { value: core.engine, enumerable: true },
     polyfill: {
       value: () => {
         const previous = installFetch(payingFetch);
@@ -651,35 +318,40 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
         return restored;
       },
     },
-    reconcile: {
-      value: async () => {
-        const counts = { committed: 0, released: 0, pending: 0 };
-        const time = now();
-        for (const payment of [...held.values()]) {
-          if (payment.decision.reservation.expiresAt > time) {
-            counts.pending++;
-            continue;
-          }
-          const status = await askRail(payment);
-          if (status === 'paid') counts.committed++;
-          else if (status === 'failed') counts.released++;
-          else counts.pending++;
-        }
-        return counts;
-      },
-    },
+    reconcile: { value: () => reconcileExpired(core) },
   });
   return payingFetch;
 }
 
-/** What a caller needs to resume a purchase: its key and the secret-free references. */
-function resumeOf(payment: HeldPayment): ResumeInfo {
+/** How many other calls' purchases one call waits for before it pays for itself. */
+const MAX_WAITS = 3;
+
+/** The request as adapters and the paid retry see it. */
+function retryRequest(prepared: PreparedRequest, options: PaymentInit, issuer?: URL): RetryRequest {
+  const url = issuer ?? absoluteUrl(prepared.url);
   return {
-    idempotencyKey: payment.purchaseKey,
-    offerId: payment.offer.id,
-    walletId: payment.wallet.id,
-    ...(payment.reference ? { reference: payment.reference } : {}),
+    method: prepared.method,
+    url,
+    headers: new Headers(prepared.init.headers),
+    idempotencyKey: options.idempotencyKey ?? `${prepared.method} ${url.href}`,
   };
+}
+
+/** Resolves a relative URL against the page (browsers); absolute URLs pass as they are. */
+function absoluteUrl(url: string): URL {
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
+  return new URL(url, page);
+}
+
+/** The first send with extra headers (a held credential). */
+function withHeaders(
+  prepared: PreparedRequest,
+  extra: Readonly<Record<string, string>>,
+): RequestInit {
+  const init = prepared.firstInit ?? prepared.init;
+  const headers = new Headers(init.headers ?? prepared.init.headers);
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  return { ...init, headers };
 }
 
 function callRule(options: PaymentInit): Rule | undefined {
@@ -687,36 +359,4 @@ function callRule(options: PaymentInit): Rule | undefined {
   const rule = options.rule ?? {};
   if (options.maxUsd === undefined) return rule;
   return { ...rule, maxPerRequest: { ...rule.maxPerRequest, usd: options.maxUsd } };
-}
-
-class TimeoutError extends Error {
-  override name = 'TimeoutError';
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new TimeoutError(`The wallet did not answer within ${ms} ms.`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function asStipendError(error: unknown): StipendError {
-  if (isStipendError(error)) return error;
-  return new StipendError(
-    'INTERNAL',
-    `Unexpected failure while deciding a payment: ${errorText(error)}`,
-    {
-      cause: error,
-    },
-  );
-}
-
-function errorText(error: unknown): string {
-  if (isStipendError(error)) return error.shortMessage;
-  if (error instanceof Error) return error.message;
-  return String(error);
 }

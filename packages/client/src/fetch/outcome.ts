@@ -43,3 +43,34 @@ export function attachPayment(response: Response, outcome: PaymentOutcome): Resp
 export function getPayment(response: Response): PaymentOutcome | undefined {
   return outcomes.get(response);
 }
+
+/** A held credential that a response was obtained with (no new payment). */
+export interface CredentialUse {
+  readonly protocol: string;
+  /** Secret-free reference of the payment that bought the credential. */
+  readonly reference: string;
+}
+
+const credentialUses = new WeakMap<Response, CredentialUse>();
+
+/** Marks a response as obtained with a held credential (internal). */
+export function attachCredentialUse(response: Response, use: CredentialUse): Response {
+  credentialUses.set(response, use);
+  return response;
+}
+
+/**
+ * The held credential a response was obtained with (an L402 token paid earlier), if any.
+ * Such a call made no new payment, so {@link getPayment} returns `undefined` for it.
+ *
+ * @example
+ * ```ts
+ * import { getCredentialUse } from '@stipend/client';
+ *
+ * const res = await payingFetch('https://api.example.com/quote');
+ * if (getCredentialUse(res)) console.warn('reused a paid credential');
+ * ```
+ */
+export function getCredentialUse(response: Response): CredentialUse | undefined {
+  return credentialUses.get(response);
+}

@@ -1,9 +1,12 @@
 import {
   ChallengeParseError,
   freezeOffer,
+  type HeldCredential,
   type PaidOutcome,
   type PaymentOffer,
+  type Proof,
   type ProtocolAdapter,
+  type RetryRequest,
   type Unit,
 } from '@stipend/client';
 import {
@@ -29,7 +32,13 @@ import {
  * const payingFetch = createPayingFetch({ adapters: [testAdapter()], wallets: [testWallet({ rail })] });
  * ```
  */
-export function testAdapter(): ProtocolAdapter {
+export function testAdapter(options: TestAdapterOptions = {}): ProtocolAdapter {
+  /** Held credentials per origin (reusable mode). */
+  const credentials = new Map<string, HeldCredential>();
+  /** Remembered offers per `METHOD origin/path` (pre-authorization). */
+  const remembered = new Map<string, readonly PaymentOffer[]>();
+  const routeKey = (request: RetryRequest) =>
+    `${request.method} ${request.url.origin}${request.url.pathname}`;
   return {
     protocol: PROTOCOL,
     detect: (input) => input.status === 402 && input.headers.has(CHALLENGE_HEADER),
@@ -51,11 +60,34 @@ export function testAdapter(): ProtocolAdapter {
           message: 'The test challenge must list 1 to 16 offers.',
         });
       }
-      return wire.map((entry) => toOffer(entry, input.url));
+      const offers = wire.map((entry) => toOffer(entry, input.url, options.reusable ?? false));
+      if (options.preauthorize) {
+        remembered.set(`${input.method} ${input.url.origin}${input.url.pathname}`, offers);
+      }
+      return offers;
     },
     proofHeaders(offer, proof) {
       return { [PROOF_HEADER]: `${offer.id} ${String(proof.secret)}` };
     },
+    ...(options.reusable
+      ? {
+          heldCredential: (request: RetryRequest) => credentials.get(request.url.origin),
+          dropCredential: (credential: HeldCredential) => {
+            if (credentials.get(credential.key) === credential) credentials.delete(credential.key);
+          },
+          remember: (offer: PaymentOffer, proof: Proof) => {
+            credentials.set(offer.origin, {
+              key: offer.origin,
+              headers: { [PROOF_HEADER]: `${offer.id} ${String(proof.secret)}` },
+              reference: proof.reference,
+            });
+          },
+          reuseKey: (offer: PaymentOffer) => offer.origin,
+        }
+      : {}),
+    ...(options.preauthorize
+      ? { preauthorize: (request: RetryRequest) => remembered.get(routeKey(request)) }
+      : {}),
     settle(_offer, _proof, response): PaidOutcome {
       const redirected = response.status >= 300 && response.status < 400;
       if (response.ok || (redirected && response.headers.has(RECEIPT_HEADER))) {
@@ -85,7 +117,15 @@ export function testAdapter(): ProtocolAdapter {
   };
 }
 
-function toOffer(entry: unknown, url: URL): PaymentOffer {
+/** Options of {@link testAdapter}. */
+export interface TestAdapterOptions {
+  /** Offers are reusable credentials (like L402 tokens): kept and attached to later calls. */
+  readonly reusable?: boolean;
+  /** Remember each route's offers for pre-authorization (like x402). */
+  readonly preauthorize?: boolean;
+}
+
+function toOffer(entry: unknown, url: URL, reusable: boolean): PaymentOffer {
   const wire = entry as Partial<WireOffer>;
   const fail = (what: string): never => {
     throw new ChallengeParseError({ protocol: PROTOCOL, message: `Invalid test offer: ${what}.` });
@@ -112,7 +152,7 @@ function toOffer(entry: unknown, url: URL): PaymentOffer {
     origin: url.origin,
     resource: url.href,
     ...(typeof wire.expiresAt === 'number' ? { expiresAt: wire.expiresAt } : {}),
-    reusable: false,
+    reusable,
     raw: structuredClone(entry),
   };
   return freezeOffer(offer);

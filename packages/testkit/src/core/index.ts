@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { testAdapter } from './adapter.js';
+export { type TestAdapterOptions, testAdapter } from './adapter.js';
 export {
   createTestPaywall,
   TEST_USDC,

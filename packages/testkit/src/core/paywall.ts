@@ -19,6 +19,8 @@ export interface TestRoute {
     readonly maxFee?: bigint;
     readonly expiresAt?: number;
   }[];
+  /** A redeemed proof stays valid for later requests to this route (like an L402 token). */
+  readonly reusable?: boolean;
   /** Builds the paid response. Default: JSON with the method, path and received body. */
   readonly respond?: (request: Request, body: string) => Response | Promise<Response>;
 }
@@ -37,6 +39,8 @@ export interface TestPaywallHit {
 export interface TestPaywall {
   (request: Request): Promise<Response>;
   readonly hits: TestPaywallHit[];
+  /** Forgets every reusable token (the server "expires" them). */
+  revokeTokens(): void;
 }
 
 /** USDC on Base, as a test unit (the real address; nothing is sent on chain). */
@@ -69,6 +73,8 @@ export function createTestPaywall(options: {
   payee?: string;
 }): TestPaywall {
   const hits: TestPaywallHit[] = [];
+  /** Proofs that unlock reusable routes, per route, once redeemed. */
+  const tokens = new Map<string, Set<string>>();
   const handler = (async (request: Request) => {
     const url = new URL(request.url);
     const body = request.body ? await request.text() : '';
@@ -112,12 +118,16 @@ export function createTestPaywall(options: {
     const secret = proof.slice(space + 1);
     const offer = wire.find((candidate) => candidate.id === offerId);
     if (space < 1 || !offer) return record(challenge('unknown offer'));
-    const result = options.rail.redeem(secret, {
-      offerId,
-      amount: BigInt(offer.amount),
-      payee: offer.payee,
-    });
-    if (result !== 'ok') return record(challenge(result));
+    const held = tokens.get(url.pathname);
+    if (!(route.reusable && held?.has(proof))) {
+      const result = options.rail.redeem(secret, {
+        offerId,
+        amount: BigInt(offer.amount),
+        payee: offer.payee,
+      });
+      if (result !== 'ok') return record(challenge(result));
+      if (route.reusable) tokens.set(url.pathname, (held ?? new Set()).add(proof));
+    }
     const paid = route.respond
       ? await route.respond(request, body)
       : Response.json({ paid: true, method: request.method, path: url.pathname, body });
@@ -126,5 +136,6 @@ export function createTestPaywall(options: {
     return record(new Response(paid.body, { status: paid.status, headers }));
   }) as TestPaywall;
   Object.defineProperty(handler, 'hits', { value: hits });
+  Object.defineProperty(handler, 'revokeTokens', { value: () => tokens.clear() });
   return handler;
 }

@@ -1,0 +1,79 @@
+/**
+ * Reading a 402: every adapter that recognises it contributes offers, bound to the origin
+ * that answered (invariant 4).
+ *
+ * @module
+ */
+import { isStipendError, type StipendError } from '../errors/base.js';
+import { ChallengeParseError } from '../errors/challenge.js';
+import { summarizeOffer } from '../ledger/events.js';
+import type { PaymentOffer } from '../offer.js';
+import type { ChallengeInput } from '../protocols/adapter.js';
+import { challengeInput } from './challenge.js';
+import { type Core, reported } from './core.js';
+
+/** The offers of a 402 and what was read to get them. */
+export interface ReadOffers {
+  readonly input: ChallengeInput;
+  readonly offers: readonly PaymentOffer[];
+}
+
+/**
+ * Reads the offers of a 402 (or x402's 412). Returns `undefined` when no adapter recognises
+ * the response (it is then returned to the caller untouched). Throws a `ChallengeParseError`
+ * when a challenge was there but gave no payable offer.
+ */
+export async function readOffers(
+  core: Core,
+  response: Response,
+  requestUrl: string,
+  method: string,
+): Promise<ReadOffers | undefined> {
+  const { input, headerErrors } = challengeInput(
+    response,
+    requestUrl,
+    method,
+    core.now(),
+    core.maxChallengeBytes,
+  );
+  const relevant = core.adapters.filter((adapter) => adapter.detect(input));
+  if (relevant.length === 0) return undefined;
+
+  const offers: PaymentOffer[] = [];
+  const errors: StipendError[] = [];
+  for (const adapter of relevant) {
+    try {
+      for (const offer of await adapter.parse(input)) {
+        if (offer.origin === input.url.origin) offers.push(offer);
+      }
+    } catch (error) {
+      errors.push(
+        isStipendError(error)
+          ? error
+          : new ChallengeParseError({
+              protocol: adapter.protocol,
+              message: `The ${adapter.protocol} challenge could not be read.`,
+              cause: error,
+            }),
+      );
+    }
+  }
+  const url = input.url.href;
+  core.emitter.emit('challenge', {
+    url,
+    offers: offers.map(summarizeOffer),
+    errors: [...headerErrors, ...errors.map((error) => error.shortMessage)],
+  });
+  if (offers.length === 0) {
+    throw reported(
+      core,
+      url,
+      errors[0] ??
+        new ChallengeParseError({
+          protocol: relevant[0]!.protocol,
+          message: 'The 402 response carried no payable offer for this origin.',
+        }),
+    );
+  }
+  return { input, offers };
+}
