@@ -19,6 +19,7 @@ import type { PriceSource } from '../money/price.js';
 import { pegPriceSource } from '../money/price.js';
 import type { PaymentOffer } from '../offer.js';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
+import { matchHost } from '../policy/hosts.js';
 import type { Approver, Rule, SpendPolicy, Usd } from '../policy/types.js';
 import type { ProtocolAdapter, RetryRequest } from '../protocols/adapter.js';
 import type { Wallet } from '../wallet/wallet.js';
@@ -83,6 +84,12 @@ export interface PayingFetchConfig {
    * exactly as for a 402; if the server still answers 402, the normal flow follows.
    */
   readonly preauthorize?: boolean;
+  /**
+   * Where to advertise payable rails (MPP `Accept-Payment`) on every request:
+   * `'same-origin'` (the page's own origin; the default in browsers, where another origin
+   * would need a CORS preflight), `'never'` (the default outside browsers), or host patterns.
+   */
+  readonly acceptPayment?: 'same-origin' | 'never' | readonly string[];
   /** The clock (ms since epoch). */
   readonly now?: () => number;
 }
@@ -155,6 +162,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     inflight: new Map(),
   };
   const usesCredentials = adapters.some((adapter) => adapter.heldCredential);
+  const advertise = acceptPaymentRule(config, adapters, core.engine.policy.prefer);
   const usesPreauthorization =
     core.preauthorize && adapters.some((adapter) => adapter.preauthorize);
 
@@ -169,6 +177,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     options: PaymentInit,
     waits: number,
   ): Promise<Response> {
+    if (advertise) prepared = advertise(prepared);
     const mayPay = options.pay !== false;
     if (mayPay && (usesCredentials || usesPreauthorization)) {
       const retry = retryRequest(prepared, options);
@@ -321,6 +330,40 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     reconcile: { value: () => reconcileExpired(core) },
   });
   return payingFetch;
+}
+
+/**
+ * Builds the step that adds the adapters' `acceptHeaders` to requests the rule allows, or
+ * `undefined` when nothing is ever advertised (the common case costs nothing).
+ */
+function acceptPaymentRule(
+  config: PayingFetchConfig,
+  adapters: readonly ProtocolAdapter[],
+  prefer: readonly string[],
+): ((prepared: PreparedRequest) => PreparedRequest) | undefined {
+  const page = (globalThis as { location?: { origin?: string } }).location?.origin;
+  const rule = config.acceptPayment ?? (page ? 'same-origin' : 'never');
+  if (rule === 'never' || (Array.isArray(rule) && rule.length === 0)) return undefined;
+  const rails = [...new Set(config.wallets.flatMap((wallet) => wallet.rails))];
+  const headers: Record<string, string> = {};
+  for (const adapter of adapters) Object.assign(headers, adapter.acceptHeaders?.(rails, prefer));
+  if (Object.keys(headers).length === 0) return undefined;
+  const allowed = (url: URL) =>
+    rule === 'same-origin'
+      ? url.origin === page
+      : (rule as readonly string[]).some((pattern) => matchHost(pattern, url.hostname));
+  return (prepared) => {
+    if (!allowed(absoluteUrl(prepared.url))) return prepared;
+    const init = withHeaders(prepared, headers);
+    const withAccept = new Headers(prepared.init.headers);
+    for (const [name, value] of Object.entries(headers)) withAccept.set(name, value);
+    return {
+      ...prepared,
+      firstInput: prepared.url,
+      firstInit: init,
+      init: { ...prepared.init, headers: withAccept },
+    };
+  };
 }
 
 /** How many other calls' purchases one call waits for before it pays for itself. */

@@ -179,3 +179,35 @@ describe('pre-authorization (opt-in)', () => {
     expect(wallet.calls).toHaveLength(1);
   });
 });
+
+describe('advertising payable rails (acceptHeaders)', () => {
+  function advertising(acceptPayment?: 'same-origin' | 'never' | readonly string[]) {
+    const rail = createTestRail();
+    const paywall = createTestPaywall({ rail, routes: { '/data': { offers: [usdc(1000n)] } } });
+    const payingFetch = createPayingFetch({
+      adapters: [testAdapter({ advertise: true })],
+      wallets: [testWallet({ rail })],
+      policy,
+      ...(acceptPayment ? { acceptPayment } : {}),
+    });
+    route(paywall);
+    return { paywall, payingFetch };
+  }
+
+  it('sends nothing by default outside browsers', async () => {
+    const { paywall, payingFetch } = advertising();
+    await payingFetch(`${ORIGIN}/free`);
+    expect(paywall.hits[0]!.headers['stipend-test-accept']).toBeUndefined();
+  });
+
+  it('sends the header only to the allowed hosts, on the first send and the paid retry', async () => {
+    const { paywall, payingFetch } = advertising(['api.example.com']);
+    await payingFetch(`${ORIGIN}/data`);
+    await payingFetch('https://other.example.org/free');
+    expect(paywall.hits.map((hit) => hit.headers['stipend-test-accept'])).toEqual([
+      'stipend-test:charge',
+      'stipend-test:charge',
+      undefined,
+    ]);
+  });
+});

@@ -129,4 +129,13 @@ export interface ProtocolAdapter {
    * steady state is one round trip. If the server still answers 402, the normal flow follows.
    */
   preauthorize?(request: RetryRequest, now: number): readonly PaymentOffer[] | undefined;
+  /**
+   * Optional. Request headers that advertise what this client can pay (MPP's
+   * `Accept-Payment`), built from the wallets' rails and the policy's preference order. The
+   * core sends them only where `acceptPayment` allows (same-origin by default in browsers).
+   */
+  acceptHeaders?(
+    rails: readonly string[],
+    prefer: readonly string[],
+  ): Readonly<Record<string, string>> | undefined;
 }

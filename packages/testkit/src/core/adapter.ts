@@ -88,6 +88,14 @@ export function testAdapter(options: TestAdapterOptions = {}): ProtocolAdapter {
     ...(options.preauthorize
       ? { preauthorize: (request: RetryRequest) => remembered.get(routeKey(request)) }
       : {}),
+    ...(options.advertise
+      ? {
+          acceptHeaders: (rails: readonly string[]) => {
+            const ours = rails.filter((rail) => rail.startsWith(`${PROTOCOL}:`));
+            return ours.length > 0 ? { 'stipend-test-accept': ours.join(', ') } : undefined;
+          },
+        }
+      : {}),
     settle(_offer, _proof, response): PaidOutcome {
       const redirected = response.status >= 300 && response.status < 400;
       if (response.ok || (redirected && response.headers.has(RECEIPT_HEADER))) {
@@ -123,6 +131,8 @@ export interface TestAdapterOptions {
   readonly reusable?: boolean;
   /** Remember each route's offers for pre-authorization (like x402). */
   readonly preauthorize?: boolean;
+  /** Advertise the payable rails in a `stipend-test-accept` request header (like MPP's Accept-Payment). */
+  readonly advertise?: boolean;
 }
 
 function toOffer(entry: unknown, url: URL, reusable: boolean): PaymentOffer {
