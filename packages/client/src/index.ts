@@ -23,6 +23,7 @@ export {
 export * from './errors/index.js';
 // The paying fetch
 export {
+  type ChildLimits,
   createPayingFetch,
   type PayingFetch,
   type PayingFetchConfig,

@@ -11,6 +11,7 @@
  */
 import { createMemoryBudgetStore } from '../budget/memory.js';
 import type { BudgetStore } from '../budget/store.js';
+import { StipendError } from '../errors/base.js';
 import { PaymentFailedError } from '../errors/payment.js';
 import { createEmitter, type Emitter } from '../ledger/events.js';
 import { createMemoryLedger } from '../ledger/memory.js';
@@ -49,6 +50,12 @@ export interface PaymentInit {
 
 /** `RequestInit` plus the optional `payment` options. */
 export type PayingRequestInit = RequestInit & { payment?: PaymentInit };
+
+/** What a child paying fetch may spend: one more rule (tighten-only) and its name. */
+export interface ChildLimits extends Rule {
+  /** The child's name: its budget scope is `tag:<name>`. Default: `child-<n>`. */
+  readonly name?: string;
+}
 
 /** Configuration of {@link createPayingFetch}. */
 export interface PayingFetchConfig {
@@ -107,6 +114,12 @@ export interface PayingFetch {
   restore(): boolean;
   /** Asks the wallets about held payments whose authorization has expired. */
   reconcile(): Promise<{ committed: number; released: number; pending: number }>;
+  /**
+   * A paying fetch for a sub-agent: the same wallets, budget store and ledger, with one more
+   * rule that every one of its calls must also satisfy, and its own budget scope. Its spend
+   * counts against both budgets; it can only be narrower than this one.
+   */
+  child(limits: ChildLimits): PayingFetch;
   readonly ledger: Ledger;
   readonly budget: BudgetStore;
   readonly engine: PolicyEngine;
@@ -136,6 +149,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
   const now = config.now ?? Date.now;
   const budget = config.budget ?? createMemoryBudgetStore();
   let installedOver: typeof fetch | undefined;
+  let children = 0;
   const core: Core = {
     adapters,
     wallets: config.wallets,
@@ -328,6 +342,27 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       },
     },
     reconcile: { value: () => reconcileExpired(core) },
+    child: {
+      value: (limits: ChildLimits) => {
+        const { name, ...rule } = limits;
+        const tag = name ?? `child-${++children}`;
+        const policy = core.engine.policy.policy;
+        if (policy.tags?.[tag]) {
+          throw new StipendError(
+            'POLICY_INVALID',
+            `A rule for tag "${tag}" exists already; give the child another name.`,
+          );
+        }
+        return createPayingFetch({
+          ...config,
+          policy: { ...policy, tags: { ...policy.tags, [tag]: rule } },
+          budget,
+          ledger: core.ledger,
+          tags: [...core.tags, tag],
+          fetch: core.send,
+        });
+      },
+    },
   });
   return payingFetch;
 }
