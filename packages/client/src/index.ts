@@ -5,6 +5,13 @@
  * @module
  */
 
+// Approvals (pending mode)
+export {
+  type ApprovalState,
+  type ApprovalStore,
+  createMemoryApprovalStore,
+  type PendingApproval,
+} from './approvals/index.js';
 export {
   type BudgetLimit,
   type BudgetStore,
@@ -47,6 +54,7 @@ export type {
 // Ledger and events
 export { createMemoryLedger } from './ledger/memory.js';
 export type { Ledger, SpendRecord, SpendStatus } from './ledger/record.js';
+
 // Money
 export * from './money/index.js';
 // Offers, wallets, protocol adapters

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { ApprovalStore } from '../approvals/store.js';
 import type { BudgetStore } from '../budget/store.js';
 import { isStipendError, StipendError } from '../errors/base.js';
 import type { Emitter } from '../ledger/events.js';
@@ -30,6 +31,12 @@ export interface Core {
   readonly allowHttp: HttpRule;
   readonly payTimeoutMs: number;
   readonly preauthorize: boolean;
+  /** How approvals are asked: now (`block`) or later (`pending`, with a synthetic 202). */
+  readonly approvals: {
+    readonly mode: 'block' | 'pending';
+    readonly store: ApprovalStore;
+    readonly ttlMs: number;
+  };
   /** Payments with an unknown outcome, per purchase key (invariant 6). */
   readonly held: Map<string, HeldPayment>;
   /** Reusable purchases under way, per reuse key (single flight). */

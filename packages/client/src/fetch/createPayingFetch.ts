@@ -9,6 +9,12 @@
  *
  * @module
  */
+import { decideApproval, expireApprovals } from '../approvals/pending.js';
+import {
+  type ApprovalStore,
+  createMemoryApprovalStore,
+  type PendingApproval,
+} from '../approvals/store.js';
 import { createMemoryBudgetStore } from '../budget/memory.js';
 import type { BudgetStore } from '../budget/store.js';
 import { StipendError } from '../errors/base.js';
@@ -92,6 +98,18 @@ export interface PayingFetchConfig {
    */
   readonly preauthorize?: boolean;
   /**
+   * How approvals are asked. `block` (default): the approver is awaited during the call.
+   * `pending`: the call answers a synthetic `202 Accepted` describing the approval (id, amount,
+   * payee, expiry) with the budget held; `payingFetch.approvals.approve(id)` / `deny(id)` decide,
+   * and the next call with the same idempotency key pays if approved and the terms still stand.
+   */
+  readonly approvals?: {
+    readonly mode?: 'block' | 'pending';
+    readonly store?: ApprovalStore;
+    /** How long a pending approval stays valid. Default 15 minutes. */
+    readonly ttlMs?: number;
+  };
+  /**
    * Where to advertise payable rails (MPP `Accept-Payment`) on every request:
    * `'same-origin'` (the page's own origin; the default in browsers, where another origin
    * would need a CORS preflight), `'never'` (the default outside browsers), or host patterns.
@@ -120,6 +138,14 @@ export interface PayingFetch {
    * counts against both budgets; it can only be narrower than this one.
    */
   child(limits: ChildLimits): PayingFetch;
+  /** Pending approvals (pending mode): list them and decide. */
+  readonly approvals: {
+    list(): Promise<readonly PendingApproval[]>;
+    approve(id: string): Promise<PendingApproval>;
+    deny(id: string): Promise<PendingApproval>;
+    /** Releases the budget held by expired approvals; returns how many expired. */
+    expire(): Promise<number>;
+  };
   readonly ledger: Ledger;
   readonly budget: BudgetStore;
   readonly engine: PolicyEngine;
@@ -164,6 +190,11 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     allowHttp: config.allowHttp ?? 'loopback',
     payTimeoutMs: config.payTimeoutMs ?? 60_000,
     preauthorize: config.preauthorize ?? false,
+    approvals: {
+      mode: config.approvals?.mode ?? 'block',
+      store: config.approvals?.store ?? createMemoryApprovalStore(),
+      ttlMs: config.approvals?.ttlMs ?? 15 * 60_000,
+    },
     engine: createPolicyEngine({
       policy: config.policy,
       budget,
@@ -237,13 +268,16 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       if (!offers || offers.length === 0) continue;
       let bought: Purchase;
       try {
-        bought = await purchase(core, {
+        const outcome = await purchase(core, {
           prepared,
           retry,
           offers,
           tags: tagsOf(options),
           override: callRule(options),
         });
+        // A pre-authorization that needs a person is not pre-paid: ask the server as usual.
+        if ('awaiting' in outcome) return undefined;
+        bought = outcome;
       } catch (error) {
         // Refused before any money (policy, approval): fall back to asking the server.
         if (error instanceof PaymentFailedError && error.paid !== false) throw error;
@@ -300,6 +334,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
         tags: tagsOf(options),
         override: callRule(options),
       });
+      if ('awaiting' in bought) return bought.awaiting;
       return (await sendAndConclude(core, bought, prepared)).response;
     } finally {
       done();
@@ -342,6 +377,19 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       },
     },
     reconcile: { value: () => reconcileExpired(core) },
+    approvals: {
+      enumerable: true,
+      value: Object.freeze({
+        list: async () => {
+          await expireApprovals(core.approvals.store, budget, now());
+          return core.approvals.store.list();
+        },
+        approve: (id: string) =>
+          decideApproval(core.approvals.store, budget, id, 'approved', now()),
+        deny: (id: string) => decideApproval(core.approvals.store, budget, id, 'denied', now()),
+        expire: () => expireApprovals(core.approvals.store, budget, now()),
+      }),
+    },
     child: {
       value: (limits: ChildLimits) => {
         const { name, ...rule } = limits;

@@ -5,9 +5,11 @@
  *
  * @module
  */
+
+import { deferApproval, pendingResponse, resumeApproval } from '../approvals/pending.js';
 import { isStipendError } from '../errors/base.js';
 import { PaymentFailedError } from '../errors/payment.js';
-import { PolicyDeniedError } from '../errors/policy.js';
+import { ApprovalError, PolicyDeniedError } from '../errors/policy.js';
 import { RequestError } from '../errors/request.js';
 import { WalletError } from '../errors/wallet.js';
 import { randomId } from '../internal/ids.js';
@@ -40,11 +42,19 @@ export interface Purchase extends HeldPayment {
   readonly retry: RetryRequest;
 }
 
+/** Pending mode: the purchase waits for a person; the caller gets this 202 response. */
+export interface AwaitingApproval {
+  readonly awaiting: Response;
+}
+
 /**
  * Decides, books and pays. Throws a typed error, already booked and reported, when nothing
- * may or can be paid.
+ * may or can be paid. In pending approval mode it may instead return the synthetic 202.
  */
-export async function purchase(core: Core, request: PurchaseRequest): Promise<Purchase> {
+export async function purchase(
+  core: Core,
+  request: PurchaseRequest,
+): Promise<Purchase | AwaitingApproval> {
   const { prepared, retry } = request;
   const url = retry.url.href;
   if (!mayPayOver(retry.url, core.allowHttp)) {
@@ -72,20 +82,64 @@ export async function purchase(core: Core, request: PurchaseRequest): Promise<Pu
   await reconcileHeld(core, retry.idempotencyKey, url);
 
   const chosen = new Map<string, Wallet>();
-  let decision: Decision;
-  try {
-    decision = await core.engine.decide(request.offers, {
-      url: retry.url,
-      method: retry.method,
-      tags: request.tags,
-      override: request.override,
-      reservationId: randomId('r_'),
-      canPay: (offer) => findWallet(core, offer, chosen),
-      signal: prepared.init.signal ?? undefined,
-    });
-  } catch (error) {
-    throw reported(core, url, asStipendError(error));
+  const pendingMode = core.approvals.mode === 'pending';
+  let decision: Decision | undefined;
+  let approvalId: string | undefined;
+  if (pendingMode) {
+    const { store } = core.approvals;
+    const resumed = await resumeApproval(
+      store,
+      core.budget,
+      retry.idempotencyKey,
+      request.offers,
+      core.now(),
+    );
+    if (resumed.kind === 'pending') return { awaiting: pendingResponse(resumed.approval) };
+    if (resumed.kind === 'denied') {
+      throw reported(
+        core,
+        url,
+        new ApprovalError({
+          reason: 'approval_denied',
+          message: `A person denied this payment (approval ${resumed.approval.id}); nothing was paid.`,
+          details: { approvalId: resumed.approval.id },
+        }),
+      );
+    }
+    if (resumed.kind === 'approved') {
+      decision = resumed.decision;
+      approvalId = resumed.approval.id;
+      if ((await findWallet(core, decision.offer, chosen)) !== true)
+        chosen.delete(decision.offer.id);
+    }
   }
+  if (!decision) {
+    try {
+      decision = await core.engine.decide(request.offers, {
+        url: retry.url,
+        method: retry.method,
+        tags: request.tags,
+        override: request.override,
+        reservationId: randomId('r_'),
+        canPay: (offer) => findWallet(core, offer, chosen),
+        signal: prepared.init.signal ?? undefined,
+        deferApproval: pendingMode,
+      });
+    } catch (error) {
+      throw reported(core, url, asStipendError(error));
+    }
+    if (decision.pendingApproval) {
+      const approval = await deferApproval(
+        core.approvals.store,
+        decision,
+        retry.idempotencyKey,
+        core.now(),
+        core.approvals.ttlMs,
+      );
+      return { awaiting: pendingResponse(approval) };
+    }
+  }
+  if (approvalId) await core.approvals.store.update(approvalId, { state: 'used' });
   const offer = decision.offer;
   const wallet = chosen.get(offer.id);
   const adapter = core.adapters.find((candidate) => candidate.protocol === offer.protocol);

@@ -67,6 +67,11 @@ export interface DecisionContext extends EvaluationContext {
   readonly reservationId: string;
   /** Aborts a pending approval; the reservation is then released. */
   readonly signal?: AbortSignal;
+  /**
+   * Pending mode: when approval is needed, do not ask now; keep the reservation held and
+   * return the decision with `pendingApproval` set (a person approves later).
+   */
+  readonly deferApproval?: boolean;
 }
 
 /** A payment the policy allows, with its budget reserved. */
@@ -87,6 +92,8 @@ export interface Decision {
   readonly maxAuthorizationTtlSec: number;
   /** True when the approver said yes; false when no approval was needed. */
   readonly approved: boolean;
+  /** Pending mode only: the approval this payment waits for (the reservation stays held). */
+  readonly pendingApproval?: ApprovalRequest;
   /** Every offer's evaluation, in the order given (`no_wallet` for those a wallet refused). */
   readonly evaluations: readonly OfferEvaluation[];
 }
@@ -259,6 +266,27 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
           : `it costs ${formatUsd(usdMicros)}, above approveAbove ${formatUsd(rules.approveAbove!.value)} for ${rules.approveAbove!.from}`;
       const subject = `${offer.protocol}/${offer.scheme} payment of ${showAmount(offer.amount)} to ${offer.payee} for ${where}`;
       const details = { offerId: offer.id, usdMicros, method: ctx.method, url };
+      if (ctx.deferApproval) {
+        let request: ApprovalRequest;
+        try {
+          request = await approvalRequest(offer, usdMicros, rules, ctx, why, now);
+        } catch (error) {
+          await releaseQuietly(budget, reservation.id);
+          throw error;
+        }
+        return Object.freeze({
+          offer,
+          usdMicros,
+          rate: chosen.rate!,
+          ...(chosen.feeUsdMicros !== undefined ? { feeUsdMicros: chosen.feeUsdMicros } : {}),
+          ...(chosen.feeRate !== undefined ? { feeRate: chosen.feeRate } : {}),
+          reservation,
+          maxAuthorizationTtlSec: rules.maxAuthorizationTtlSec,
+          approved: false,
+          pendingApproval: request,
+          evaluations: Object.freeze(outcomes),
+        });
+      }
       if (approver === undefined) {
         await releaseQuietly(budget, reservation.id);
         const fix =
