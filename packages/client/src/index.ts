@@ -94,6 +94,34 @@ export type {
   Receipt,
   RetryRequest,
 } from './protocols/adapter.js';
+// Protocol adapters
+export {
+  BITCOIN_CAIP2,
+  type Bolt11Summary,
+  type CredentialStore,
+  type FeeCap,
+  type L402Adapter,
+  type L402AdapterOptions,
+  type L402OfferRaw,
+  l402Adapter,
+  type MacaroonInfo,
+  memoryCredentialStore,
+  readBolt11,
+  readMacaroon,
+  type StoredL402Credential,
+  type WebStorageLike,
+  webStorageCredentialStore,
+} from './protocols/l402/index.js';
+export {
+  acceptPaymentHeader,
+  type KnownToken,
+  type MissingExpiresRule,
+  type MppAdapterOptions,
+  type MppOfferRaw,
+  type MppProofSecret,
+  mppAdapter,
+  parseReceipt as parseMppReceipt,
+} from './protocols/mpp/index.js';
 export {
   type Challenge,
   findChallenges,

@@ -1,9 +1,65 @@
 /**
- * `@stipend/wallet-lightning`: L402 and MPP `lightning` charges: BOLT11 checks, macaroons, LND / LND REST / NWC backends.
+ * `@stipend/wallet-lightning`: pays L402 (`l402:bolt11`) and MPP Lightning charge
+ * (`mpp:lightning.charge`) offers for `@stipend/client`, through LND (gRPC or REST) or Nostr
+ * Wallet Connect; checks invoices before paying; keeps crash-safe payment records; reads and
+ * attenuates L402 macaroons for sub-agents.
  *
- * This package is a skeleton: its wallet arrives with its protocol issue. It depends on
- * `@stipend/client` for types only; the client never imports a wallet.
+ * Browser use: the wallet, the LND REST and NWC backends, the macaroon tools and the memory
+ * stores need no Node built-ins. `lndGrpcBackend` (gRPC) and the file stores are Node only;
+ * they load their Node modules lazily, on first use.
  *
  * @module
  */
-export {};
+export {
+  type BackendLookup,
+  type BackendPayment,
+  type BackendPayRequest,
+  type LightningBackend,
+  LightningBackendError,
+} from './backend.js';
+export {
+  bytesToHex,
+  fromBase64,
+  hexToBytes,
+  normalizePreimage,
+  sha256Hex,
+  toStdBase64,
+} from './bytes.js';
+export { credentialStore, type L402Credential, type L402CredentialStore } from './credentials.js';
+export {
+  type DelegatedCredential,
+  type DelegateOptions,
+  delegateL402Credential,
+} from './delegate.js';
+export { fileCredentialStore, filePaymentStore } from './file-stores.js';
+export {
+  DEFAULT_INVOICE_EXPIRY_SECONDS,
+  type DecodedInvoice,
+  decodeInvoice,
+  INVOICE_PREFIXES,
+  InvoiceError,
+  type LightningNetworkName,
+  networkOfInvoice,
+} from './invoice.js';
+export { type LndGrpcOptions, lndGrpcBackend } from './lnd-grpc.js';
+export { type LndRestOptions, lndRestBackend } from './lnd-rest.js';
+export {
+  type Attenuation,
+  addCaveats,
+  attenuateL402Token,
+  decodeMacaroon,
+  encodeMacaroon,
+  type L402TokenInfo,
+  type MacaroonCaveat,
+  MacaroonError,
+  type MacaroonV2,
+  readL402Token,
+} from './macaroon.js';
+export { type NwcClientLike, type NwcOptions, nwcBackend } from './nwc.js';
+export { type LightningPaymentRecord, memoryPaymentStore, type PaymentStore } from './payments.js';
+export {
+  LIGHTNING_RAILS,
+  type LightningWallet,
+  type LightningWalletOptions,
+  lightningWallet,
+} from './wallet.js';

@@ -1,9 +1,23 @@
 /**
- * `@stipend/wallet-stripe`: MPP `stripe` charges with Shared Payment Tokens.
+ * `@stipend/wallet-stripe`: pays MPP `stripe` charges with Shared Payment Tokens (SPTs).
  *
- * This package is a skeleton: its wallet arrives with its protocol issue. It depends on
- * `@stipend/client` for types only; the client never imports a wallet.
+ * Server side, pass a `stripe` SDK client holding the secret key; in a browser, pass a
+ * `createToken` callback that asks your backend for the token. MPP sessions are not handled
+ * here (see docs/mpp-sessions.md: they are on-chain payment channels, not Stripe objects).
  *
  * @module
  */
-export {};
+export { CARD_MINIMUMS, STRIPE_MAX_AMOUNT } from './card-minimum.js';
+export {
+  asToken,
+  capturedOf,
+  issueParams,
+  SPT_API_VERSION,
+  type SptApi,
+  type SptToken,
+  type SptTokenRequest,
+  type StripeRawRequester,
+  stripeSptApi,
+  tokenOutcome,
+} from './spt.js';
+export { STRIPE_CHARGE_RAIL, type StripeWalletOptions, stripeWallet } from './stripe-wallet.js';

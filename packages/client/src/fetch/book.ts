@@ -49,6 +49,8 @@ export async function holdPayment(core: Core, payment: HeldPayment, patch: Patch
 
 /** The latest version of a spend record. */
 export async function recordOf(core: Core, id: string): Promise<SpendRecord> {
+  const direct = await core.ledger.get?.(id);
+  if (direct) return direct;
   const records = await core.ledger.list();
   for (let index = records.length - 1; index >= 0; index--) {
     if (records[index]!.id === id) return records[index]!;

@@ -19,6 +19,7 @@ import { createMemoryBudgetStore } from '../budget/memory.js';
 import type { BudgetStore } from '../budget/store.js';
 import { StipendError } from '../errors/base.js';
 import { PaymentFailedError } from '../errors/payment.js';
+import { randomId } from '../internal/ids.js';
 import { createEmitter, type Emitter } from '../ledger/events.js';
 import { createMemoryLedger } from '../ledger/memory.js';
 import type { Ledger } from '../ledger/record.js';
@@ -213,7 +214,8 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
 
   const payingFetch = (async (input: RequestInfo | URL, init?: PayingRequestInit) => {
     const prepared = await prepareRequest(input, init, core.maxBodyBytes);
-    return run(prepared, init?.payment ?? {}, 0);
+    // A fresh object per call: it carries the call's idempotency key once one is needed.
+    return run(prepared, { ...init?.payment }, 0);
   }) as PayingFetch;
 
   /** One attempt at the request; `waits` counts the other calls' purchases it waited for. */
@@ -271,6 +273,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
         const outcome = await purchase(core, {
           prepared,
           retry,
+          purchaseKey: purchaseKeyOf(options, retry),
           offers,
           tags: tagsOf(options),
           override: callRule(options),
@@ -304,12 +307,18 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
 
     // Single flight: one purchase per reusable credential; the others wait and reuse it.
     const keys = reuseKeys(offers);
-    if (waits < MAX_WAITS && prepared.replayable) {
+    if (keys.length > 0 && waits < MAX_WAITS && prepared.replayable) {
       const waiting = keys
         .map((key) => core.inflight.get(key))
         .find((promise) => promise !== undefined);
       if (waiting) {
         await waiting;
+        return run(prepared, options, waits + 1);
+      }
+      // Our 402 may have crossed a purchase that has just finished: if a credential is held
+      // now, use it instead of buying another. (A credential this call sent was dropped.)
+      const view = retryRequest(prepared, options);
+      if (adapters.some((adapter) => adapter.heldCredential?.(view, now()))) {
         return run(prepared, options, waits + 1);
       }
     }
@@ -330,6 +339,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       const bought = await purchase(core, {
         prepared,
         retry,
+        purchaseKey: purchaseKeyOf(options, retry),
         offers,
         tags: tagsOf(options),
         override: callRule(options),
@@ -452,15 +462,27 @@ function acceptPaymentRule(
 /** How many other calls' purchases one call waits for before it pays for itself. */
 const MAX_WAITS = 3;
 
-/** The request as adapters and the paid retry see it. */
-function retryRequest(prepared: PreparedRequest, options: PaymentInit, issuer?: URL): RetryRequest {
+/** A call's options, with the idempotency key it gets once one is needed. */
+type CallOptions = PaymentInit & { callKey?: string };
+
+/**
+ * The request as adapters and the paid retry see it. Its idempotency key is the caller's, or
+ * one made for this call (the same across this call's retries, never shared with another).
+ */
+function retryRequest(prepared: PreparedRequest, options: CallOptions, issuer?: URL): RetryRequest {
   const url = issuer ?? absoluteUrl(prepared.url);
+  options.callKey ??= options.idempotencyKey ?? randomId('k_');
   return {
     method: prepared.method,
     url,
     headers: new Headers(prepared.init.headers),
-    idempotencyKey: options.idempotencyKey ?? `${prepared.method} ${url.href}`,
+    idempotencyKey: options.callKey,
   };
+}
+
+/** What held outcomes and pending approvals are scoped to: the caller's key, else `METHOD url`. */
+function purchaseKeyOf(options: PaymentInit, retry: RetryRequest): string {
+  return options.idempotencyKey ?? `${retry.method} ${retry.url.href}`;
 }
 
 /** Resolves a relative URL against the page (browsers); absolute URLs pass as they are. */

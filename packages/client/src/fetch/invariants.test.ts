@@ -102,6 +102,35 @@ describe('invariant 1: nothing is paid that the policy did not approve, for that
   });
 });
 
+describe('a proof that cannot be sent', () => {
+  it.each([
+    ['authorization', 'released', false],
+    ['final', 'committed', true],
+  ] as const)(
+    '%s proof: the record is %s, never left pending',
+    async (settlement, status, paid) => {
+      const rail = createTestRail();
+      const wallet = testWallet({ rail, settlement });
+      const inner = testAdapter();
+      const broken: ProtocolAdapter = {
+        ...inner,
+        proofHeaders() {
+          throw new Error('cannot encode the proof');
+        },
+      };
+      route(createTestPaywall({ rail, routes: { '/paid': { offers: [usdc(1000n)] } } }));
+      const payingFetch = createPayingFetch({ adapters: [broken], wallets: [wallet] });
+      const error = (await payingFetch(`${ORIGIN}/paid`).catch(
+        (e: unknown) => e,
+      )) as PaymentFailedError;
+      expect(error.code).toBe('PROOF_UNUSABLE');
+      expect(error.paid).toBe(paid);
+      const [record] = await payingFetch.ledger.list();
+      expect(record?.status).toBe(status);
+    },
+  );
+});
+
 describe('invariant 2: one logical request pays at most once', () => {
   it('a 402 after paying is returned with a typed outcome and not paid again', async () => {
     const rail = createTestRail();

@@ -20,7 +20,7 @@ import type { Rule } from '../policy/types.js';
 import type { RetryRequest } from '../protocols/adapter.js';
 import type { Proof, Wallet } from '../wallet/wallet.js';
 import type { PreparedRequest } from './body.js';
-import { commitPayment, holdPayment, releasePayment, resumeOf } from './book.js';
+import { commitPayment, holdPayment, recordOf, releasePayment, resumeOf } from './book.js';
 import { asStipendError, type Core, errorText, type HeldPayment, reported } from './core.js';
 import { reconcileHeld } from './reconcile.js';
 import { mayPayOver } from './transport.js';
@@ -30,6 +30,12 @@ export interface PurchaseRequest {
   readonly prepared: PreparedRequest;
   /** The request as the adapters and the retry see it (URL of the issuing origin). */
   readonly retry: RetryRequest;
+  /**
+   * What an unknown outcome and a pending approval are scoped to: the caller's idempotency key,
+   * else `METHOD url` (conservative: a held outcome blocks new payments for that URL until
+   * the rail answers). Wallets and adapters get `retry.idempotencyKey`, unique per call.
+   */
+  readonly purchaseKey: string;
   readonly offers: readonly PaymentOffer[];
   readonly tags: readonly string[];
   readonly override: Rule | undefined;
@@ -79,7 +85,7 @@ export async function purchase(
       ),
     );
   }
-  await reconcileHeld(core, retry.idempotencyKey, url);
+  await reconcileHeld(core, request.purchaseKey, url);
 
   const chosen = new Map<string, Wallet>();
   const pendingMode = core.approvals.mode === 'pending';
@@ -90,7 +96,7 @@ export async function purchase(
     const resumed = await resumeApproval(
       store,
       core.budget,
-      retry.idempotencyKey,
+      request.purchaseKey,
       request.offers,
       core.now(),
     );
@@ -132,7 +138,7 @@ export async function purchase(
       const approval = await deferApproval(
         core.approvals.store,
         decision,
-        retry.idempotencyKey,
+        request.purchaseKey,
         core.now(),
         core.approvals.ttlMs,
       );
@@ -169,7 +175,7 @@ export async function purchase(
   const time = core.now();
   await core.ledger.append({
     id: recordId,
-    purchaseKey: retry.idempotencyKey,
+    purchaseKey: request.purchaseKey,
     reservationId: decision.reservation.id,
     protocol: offer.protocol,
     scheme: offer.scheme,
@@ -199,7 +205,7 @@ export async function purchase(
     offer,
     adapter,
     recordId,
-    purchaseKey: retry.idempotencyKey,
+    purchaseKey: request.purchaseKey,
   };
 
   let proof: Proof;
@@ -228,11 +234,30 @@ export async function purchase(
 
   await core.ledger.update(recordId, { reference: proof.reference, updatedAt: core.now() });
   const paid = { ...booked, reference: proof.reference };
-  core.emitter.emit('payment', {
-    url,
-    record: (await core.ledger.list()).find((r) => r.id === recordId)!,
-  });
-  const proofHeaders = adapter.proofHeaders(offer, proof, retry);
+  core.emitter.emit('payment', { url, record: await recordOf(core, recordId) });
+  let proofHeaders: Readonly<Record<string, string>>;
+  try {
+    proofHeaders = adapter.proofHeaders(offer, proof, retry);
+  } catch (error) {
+    // The proof never left this process: an authorization that was not sent moved nothing;
+    // a final payment did move money.
+    const failure = { code: 'PROOF_UNUSABLE', message: errorText(error) };
+    if (proof.settlement === 'final')
+      await commitPayment(core, paid, undefined, { outcome: 'rejected', failure });
+    else await releasePayment(core, paid, { outcome: 'rejected', failure });
+    throw reported(
+      core,
+      url,
+      new PaymentFailedError({
+        code: 'PROOF_UNUSABLE',
+        reason: 'proof_unusable',
+        paid: proof.settlement === 'final',
+        message: `The ${offer.protocol} adapter could not build the proof headers: ${failure.message}`,
+        resume: resumeOf(paid),
+        cause: error,
+      }),
+    );
+  }
   return { ...paid, proof, proofHeaders, retry };
 }
 
@@ -326,9 +351,7 @@ async function findWallet(
     }
     reasons.push(`${wallet.id}: ${verdict}`);
   }
-  return reasons.length > 0
-    ? reasons.join('; ')
-    : `no wallet pays ${rail}; add a wallet for this rail`;
+  return reasons.length > 0 ? reasons.join('; ') : `no wallet pays ${rail}`;
 }
 
 class TimeoutError extends Error {

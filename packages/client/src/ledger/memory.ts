@@ -12,7 +12,10 @@ import type { Ledger, SpendRecord } from './record.js';
  * console.warn(ledger.list().length);
  * ```
  */
-export function createMemoryLedger(): Ledger & { list(): readonly SpendRecord[] } {
+export function createMemoryLedger(): Ledger & {
+  list(): readonly SpendRecord[];
+  get(id: string): SpendRecord | undefined;
+} {
   const records: SpendRecord[] = [];
   const byId = new Map<string, number>();
   return {
@@ -28,6 +31,10 @@ export function createMemoryLedger(): Ledger & { list(): readonly SpendRecord[] 
     },
     list() {
       return records.slice();
+    },
+    get(id) {
+      const index = byId.get(id);
+      return index === undefined ? undefined : records[index];
     },
   };
 }

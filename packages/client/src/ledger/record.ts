@@ -64,4 +64,6 @@ export interface Ledger {
   update(id: string, patch: Partial<SpendRecord>): void | Promise<void>;
   /** Records, oldest first. */
   list(): readonly SpendRecord[] | Promise<readonly SpendRecord[]>;
+  /** One record by id (optional: the core falls back to `list()`). */
+  get?(id: string): SpendRecord | undefined | Promise<SpendRecord | undefined>;
 }

@@ -1,0 +1,453 @@
+/**
+ * `lightningWallet`: pays L402 (`l402:bolt11`) and MPP Lightning charge
+ * (`mpp:lightning.charge`) offers through a {@link LightningBackend}, with the checks that
+ * keep an agent from paying for a credential it cannot use, and crash-safe bookkeeping.
+ *
+ * @module
+ */
+import {
+  msat,
+  type PayContext,
+  type PaymentOffer,
+  type PaymentStatus,
+  type Proof,
+  railOf,
+  type Wallet,
+  WalletError,
+} from '@stipend/client';
+import {
+  type BackendLookup,
+  type BackendPayment,
+  type LightningBackend,
+  LightningBackendError,
+  withDeadline,
+} from './backend.js';
+import { normalizePreimage } from './bytes.js';
+import { type DecodedInvoice, decodeInvoice, type LightningNetworkName } from './invoice.js';
+import { readL402Token } from './macaroon.js';
+import { type LightningPaymentRecord, memoryPaymentStore, type PaymentStore } from './payments.js';
+
+/** The rails this wallet pays. */
+export const LIGHTNING_RAILS = ['l402:bolt11', 'mpp:lightning.charge'] as const;
+
+/** Options of {@link lightningWallet}. */
+export interface LightningWalletOptions {
+  /** The node or wallet service that pays. */
+  readonly backend: LightningBackend;
+  /** The wallet's network: invoices for any other network are refused. */
+  readonly network: LightningNetworkName;
+  /** The wallet id in records and errors. Default `lightning-<backend name>`. */
+  readonly id?: string;
+  /**
+   * The routing-fee cap, msat (fixed, or from the amount). Default: 1% + 10 sat. The fee
+   * actually allowed is the smaller of this and the offer's `maxFee`, which the budget
+   * reserved on top of the amount.
+   */
+  readonly maxFeeMsat?: bigint | ((amountMsat: bigint) => bigint);
+  /** Refuse invoices above this amount, msat (a wallet-side cap on top of the policy). */
+  readonly maxAmountMsat?: bigint;
+  /** Refuse invoices that expire sooner than this, seconds. Default 60. */
+  readonly expiryMarginSec?: number;
+  /** How long one payment attempt may take, ms. Default 30 000. */
+  readonly payTimeoutMs?: number;
+  /**
+   * After a timeout or a lost answer, how long to keep asking the backend (by payment hash)
+   * before reporting an unknown outcome, ms. Default 20 000. Keep `payTimeoutMs +
+   * settleWaitMs` below the paying fetch's `payTimeoutMs` (60 s by default).
+   */
+  readonly settleWaitMs?: number;
+  /**
+   * Payee pinning: per origin, the node keys allowed to sign its invoices. An invoice for a
+   * pinned origin signed by another key is refused.
+   */
+  readonly payees?: Readonly<Record<string, string | readonly string[]>>;
+  /** Where payment records are kept (written before paying). Default: in memory. */
+  readonly payments?: PaymentStore;
+  /** The clock, ms epoch. */
+  readonly now?: () => number;
+}
+
+/** A Lightning wallet. */
+export interface LightningWallet extends Wallet {
+  readonly network: LightningNetworkName;
+  readonly backend: LightningBackend;
+  readonly payments: PaymentStore;
+}
+
+interface Checked {
+  readonly decoded: DecodedInvoice;
+  readonly amountMsat: bigint;
+  readonly maxFeeMsat: bigint;
+}
+
+const MAX_CACHE = 256;
+
+/**
+ * Creates a Lightning wallet for L402 and MPP `lightning` charge offers.
+ *
+ * Before paying it decodes the invoice with signature recovery and requires: the wallet's
+ * network; an amount (amountless invoices are refused), no more than the offer's; an expiry
+ * (BOLT 11 default 3600 s) at least `expiryMarginSec` away; for L402, the payment hash in
+ * the macaroon identifier (version ‖ payment hash ‖ token id) equal to the invoice's when
+ * the token is a macaroon; the pinned payee key for the origin, when pinned. It pays with an
+ * explicit fee cap. A payment record is stored before paying; a timeout is reconciled by
+ * payment hash through the backend before anything is paid again, and a payment hash is
+ * never paid twice. After paying, `sha256(preimage)` must equal the payment hash; the
+ * preimage is normalised to lowercase hex.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch, l402Adapter } from '@stipend/client';
+ * import { lightningWallet, lndRestBackend } from '@stipend/wallet-lightning';
+ *
+ * const wallet = lightningWallet({
+ *   network: 'mainnet',
+ *   backend: lndRestBackend({ url: 'https://127.0.0.1:8080', macaroon: process.env.LND_MACAROON! }),
+ *   maxFeeMsat: 20_000n,
+ * });
+ * const payingFetch = createPayingFetch({ adapters: [l402Adapter()], wallets: [wallet] });
+ * ```
+ */
+export function lightningWallet(options: LightningWalletOptions): LightningWallet {
+  const { backend, network } = options;
+  const id = options.id ?? `lightning-${backend.name}`;
+  const now = options.now ?? Date.now;
+  const feeCap = options.maxFeeMsat ?? ((amount: bigint) => amount / 100n + 10_000n);
+  const marginMs = (options.expiryMarginSec ?? 60) * 1000;
+  const payTimeoutMs = options.payTimeoutMs ?? 30_000;
+  const settleWaitMs = options.settleWaitMs ?? 20_000;
+  const store = options.payments ?? memoryPaymentStore();
+  const decodedCache = new Map<string, DecodedInvoice | string>();
+  const inFlight = new Map<string, Promise<Proof>>();
+  const checkedTerms = new WeakMap<PaymentOffer, Checked | string>();
+
+  function decode(invoice: string): DecodedInvoice | string {
+    let result = decodedCache.get(invoice);
+    if (result === undefined) {
+      try {
+        result = decodeInvoice(invoice);
+      } catch (error) {
+        result = (error as Error).message;
+      }
+      if (decodedCache.size >= MAX_CACHE) decodedCache.delete(decodedCache.keys().next().value!);
+      decodedCache.set(invoice, result);
+    }
+    return result;
+  }
+
+  /** Every check made before paying: the checked terms, or why the offer is refused. */
+  function check(offer: PaymentOffer): Checked | string {
+    // Offers are frozen: what does not depend on the clock is checked once per offer.
+    let terms = checkedTerms.get(offer);
+    if (terms === undefined) {
+      terms = checkTerms(offer);
+      checkedTerms.set(offer, terms);
+    }
+    if (typeof terms === 'string') return terms;
+    const expiresAt = terms.decoded.expiresAt * 1000;
+    if (expiresAt - now() < marginMs) {
+      return `the invoice expires at ${new Date(expiresAt).toISOString()}, less than ${marginMs / 1000} s from now; retry for a fresh one`;
+    }
+    return terms;
+  }
+
+  function checkTerms(offer: PaymentOffer): Checked | string {
+    const rail = railOf(offer);
+    if (!(LIGHTNING_RAILS as readonly string[]).includes(rail)) {
+      return `rail ${rail} is not a Lightning rail`;
+    }
+    const raw = offer.raw as {
+      invoice?: unknown;
+      token?: unknown;
+      request?: { methodDetails?: { paymentHash?: unknown } };
+    };
+    if (typeof raw?.invoice !== 'string') return 'the offer carries no BOLT 11 invoice';
+    const decoded = decode(raw.invoice);
+    if (typeof decoded === 'string') return decoded;
+    if (decoded.network !== network) {
+      return `the invoice is for ${decoded.network} but this wallet pays on ${network}`;
+    }
+    if (decoded.amountMsat === undefined) {
+      return 'amountless invoice: refused, because its price is unknown';
+    }
+    if (offer.amount.unit.kind !== 'msat' || decoded.amountMsat > offer.amount.value) {
+      return 'the invoice asks more than the offer the policy approved';
+    }
+    if (options.maxAmountMsat !== undefined && decoded.amountMsat > options.maxAmountMsat) {
+      return `the invoice amount ${decoded.amountMsat} msat is above this wallet's maxAmountMsat ${options.maxAmountMsat} msat`;
+    }
+    if (offer.protocol === 'l402' && typeof raw.token === 'string') {
+      let identifier: ReturnType<typeof readL402Token>['identifier'];
+      try {
+        identifier = readL402Token(raw.token).identifier;
+      } catch {
+        identifier = undefined; // an opaque token: nothing to cross-check
+      }
+      if (identifier && identifier.version !== 0) {
+        return `unknown L402 identifier version ${identifier.version}: the token cannot be checked`;
+      }
+      if (identifier && identifier.paymentHash !== decoded.paymentHash) {
+        return "the invoice's payment hash is not the one in the token: the credential could never work";
+      }
+    }
+    const mppHash = raw.request?.methodDetails?.paymentHash;
+    if (typeof mppHash === 'string' && mppHash.toLowerCase() !== decoded.paymentHash) {
+      return "the invoice's payment hash is not the one in the MPP request";
+    }
+    const pinned = options.payees?.[offer.origin];
+    if (pinned !== undefined) {
+      const keys = typeof pinned === 'string' ? [pinned] : pinned;
+      if (!keys.map((k) => k.toLowerCase()).includes(decoded.payeeNodeKey)) {
+        return `the invoice is signed by node ${decoded.payeeNodeKey}, not by a node pinned for ${offer.origin}`;
+      }
+    }
+    let maxFeeMsat = typeof feeCap === 'function' ? feeCap(decoded.amountMsat) : feeCap;
+    if (offer.maxFee !== undefined) {
+      if (offer.maxFee.unit.kind !== 'msat') return 'the offer maxFee is not in msat';
+      if (offer.maxFee.value < maxFeeMsat) maxFeeMsat = offer.maxFee.value;
+    }
+    return { decoded, amountMsat: decoded.amountMsat, maxFeeMsat };
+  }
+
+  function refuse(message: string, code = 'LIGHTNING_REFUSED'): WalletError {
+    return new WalletError({ walletId: id, message, paid: false, code });
+  }
+
+  function proofOf(offer: PaymentOffer, record: LightningPaymentRecord): Proof {
+    if (!record.preimage) {
+      throw new WalletError({
+        walletId: id,
+        code: 'LIGHTNING_PREIMAGE_INVALID',
+        paid: true,
+        reference: record.paymentHash,
+        message: `Payment ${record.paymentHash} settled, but the backend reported a preimage that does not hash to it: money moved and the proof is unusable. Check the backend (${backend.name}).`,
+      });
+    }
+    const preimage = record.preimage;
+    return {
+      offerId: offer.id,
+      reference: record.paymentHash,
+      settlement: 'final',
+      paid: msat(BigInt(record.amountMsat)),
+      ...(record.feeMsat !== undefined ? { fee: msat(BigInt(record.feeMsat)) } : {}),
+      secret: offer.protocol === 'mpp' ? { payload: { preimage } } : { preimage },
+    };
+  }
+
+  async function update(
+    record: LightningPaymentRecord,
+    change: Partial<LightningPaymentRecord>,
+  ): Promise<LightningPaymentRecord> {
+    const next = { ...record, ...change, updatedAt: now() };
+    await store.put(next);
+    return next;
+  }
+
+  /** Records what a backend said about a payment; returns the new record. */
+  async function apply(
+    record: LightningPaymentRecord,
+    result: BackendLookup,
+  ): Promise<LightningPaymentRecord> {
+    if (result.status === 'succeeded') return settled(record, result);
+    if (result.status === 'failed') return update(record, { state: 'failed' });
+    return record;
+  }
+
+  async function settled(
+    record: LightningPaymentRecord,
+    payment: BackendPayment,
+  ): Promise<LightningPaymentRecord> {
+    let preimage = normalizePreimage(payment.preimage, record.paymentHash);
+    let feeMsat = payment.feeMsat;
+    if (preimage === undefined) {
+      // Some backends mangle the preimage in the pay answer; the payment record may be right.
+      const again = await backend.lookup(record.paymentHash).catch(() => undefined);
+      if (again?.status === 'succeeded') {
+        preimage = normalizePreimage(again.preimage, record.paymentHash);
+        feeMsat ??= again.feeMsat;
+      }
+    }
+    const { preimage: _old, ...rest } = record;
+    return update(rest, {
+      state: 'succeeded',
+      ...(preimage !== undefined ? { preimage } : {}),
+      ...(feeMsat !== undefined ? { feeMsat: feeMsat.toString() } : {}),
+    });
+  }
+
+  /**
+   * Settles a pending record of an attempt that is no longer running (an earlier timeout, a
+   * crash) with the backend. A backend that never heard of the payment means it was never
+   * sent. A failed lookup leaves it pending.
+   */
+  async function resolve(record: LightningPaymentRecord): Promise<LightningPaymentRecord> {
+    let result: BackendLookup;
+    try {
+      result = await backend.lookup(record.paymentHash);
+    } catch {
+      return record;
+    }
+    if (result.status === 'not_found') return update(record, { state: 'failed' });
+    return apply(record, result);
+  }
+
+  /** After an unknown outcome: ask the backend until it knows, or `settleWaitMs` passes. */
+  async function waitForOutcome(
+    record: LightningPaymentRecord,
+    signal?: AbortSignal,
+  ): Promise<LightningPaymentRecord> {
+    const deadline = now() + settleWaitMs;
+    let delay = 25;
+    for (;;) {
+      let result: BackendLookup | undefined;
+      try {
+        result = await backend.lookup(record.paymentHash, signal ? { signal } : {});
+      } catch {
+        result = undefined;
+      }
+      if (result && (result.status === 'succeeded' || result.status === 'failed')) {
+        return apply(record, result);
+      }
+      if (now() + delay > deadline || signal?.aborted) return record;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  async function payOnce(offer: PaymentOffer, checked: Checked, ctx: PayContext): Promise<Proof> {
+    const hash = checked.decoded.paymentHash;
+    const existing = await store.get(hash);
+    if (existing?.state === 'succeeded') return proofOf(offer, existing);
+    if (existing?.state === 'pending') {
+      const known = await resolve(existing);
+      if (known.state === 'succeeded') return proofOf(offer, known);
+      if (known.state === 'pending') throw unknownOutcome(hash, 'an earlier attempt');
+    }
+    // Never pay a new invoice to an origin while an earlier payment to it is unresolved.
+    for (const other of await store.pending()) {
+      if (other.origin !== offer.origin || other.paymentHash === hash) continue;
+      if (inFlight.has(other.paymentHash)) continue;
+      const known = await resolve(other);
+      if (known.state === 'pending') {
+        throw refuse(
+          `An earlier payment to ${offer.origin} (payment hash ${other.paymentHash}) has an unknown outcome; nothing new is paid until the backend settles it. Look it up, then retry.`,
+          'LIGHTNING_EARLIER_PAYMENT_PENDING',
+        );
+      }
+    }
+
+    const startedAt = now();
+    let record: LightningPaymentRecord = {
+      paymentHash: hash,
+      invoice: checked.decoded.invoice,
+      origin: offer.origin,
+      rail: railOf(offer),
+      amountMsat: checked.amountMsat.toString(),
+      maxFeeMsat: checked.maxFeeMsat.toString(),
+      state: 'pending',
+      startedAt,
+      updatedAt: startedAt,
+    };
+    // The pending record is durable before any money can move.
+    await store.put(record);
+
+    let payment: BackendPayment;
+    try {
+      payment = await withDeadline(
+        backend.pay({
+          invoice: checked.decoded.invoice,
+          paymentHash: hash,
+          amountMsat: checked.amountMsat,
+          maxFeeMsat: checked.maxFeeMsat,
+          timeoutMs: payTimeoutMs,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        }),
+        payTimeoutMs + 1000,
+        `the ${backend.name} backend`,
+      );
+    } catch (error) {
+      if (error instanceof LightningBackendError && error.outcome === 'not_paid') {
+        await update(record, { state: 'failed' });
+        throw new WalletError({
+          walletId: id,
+          code: 'LIGHTNING_PAYMENT_FAILED',
+          paid: false,
+          reference: hash,
+          message: `The ${backend.name} backend did not pay (${error.code}): ${error.message}`,
+          cause: error,
+        });
+      }
+      record = await waitForOutcome(record, ctx.signal);
+      if (record.state === 'succeeded') return proofOf(offer, record);
+      if (record.state === 'failed') {
+        throw new WalletError({
+          walletId: id,
+          code: 'LIGHTNING_PAYMENT_FAILED',
+          paid: false,
+          reference: hash,
+          message: `The payment failed after an unclear answer from ${backend.name}.`,
+          cause: error,
+        });
+      }
+      throw unknownOutcome(hash, `the ${backend.name} backend`, error);
+    }
+    return proofOf(offer, await settled(record, payment));
+  }
+
+  function unknownOutcome(hash: string, who: string, cause?: unknown): WalletError {
+    return new WalletError({
+      walletId: id,
+      code: 'LIGHTNING_OUTCOME_UNKNOWN',
+      paid: 'unknown',
+      reference: hash,
+      message: `The outcome of payment ${hash} is unknown (${who} timed out); it is looked up by payment hash before anything is paid again.`,
+      ...(cause !== undefined ? { cause } : {}),
+    });
+  }
+
+  const wallet: LightningWallet = {
+    id,
+    rails: LIGHTNING_RAILS,
+    network,
+    backend,
+    payments: store,
+
+    canPay(offer: PaymentOffer): true | string {
+      const checked = check(offer);
+      return typeof checked === 'string' ? checked : true;
+    },
+
+    async pay(offer: PaymentOffer, ctx: PayContext): Promise<Proof> {
+      const checked = check(offer);
+      if (typeof checked === 'string') throw refuse(checked);
+      const hash = checked.decoded.paymentHash;
+      let flight = inFlight.get(hash);
+      if (!flight) {
+        flight = payOnce(offer, checked, ctx).finally(() => inFlight.delete(hash));
+        inFlight.set(hash, flight);
+      }
+      const proof = await flight;
+      return proof.offerId === offer.id ? proof : { ...proof, offerId: offer.id };
+    },
+
+    async lookup(reference: string): Promise<PaymentStatus> {
+      const record = await store.get(reference);
+      if (record?.state === 'succeeded') return 'paid';
+      if (record?.state === 'failed') return 'failed';
+      if (inFlight.has(reference)) return 'pending';
+      if (record) {
+        const known = await resolve(record);
+        return known.state === 'succeeded'
+          ? 'paid'
+          : known.state === 'failed'
+            ? 'failed'
+            : 'pending';
+      }
+      const result = await backend.lookup(reference);
+      if (result.status === 'succeeded') return 'paid';
+      if (result.status === 'failed' || result.status === 'not_found') return 'failed';
+      return 'pending';
+    },
+  };
+  return wallet;
+}
