@@ -94,7 +94,6 @@ export type {
   Receipt,
   RetryRequest,
 } from './protocols/adapter.js';
-// Protocol adapters
 export {
   BITCOIN_CAIP2,
   type Bolt11Summary,
@@ -131,4 +130,16 @@ export {
   quoteString,
   WwwAuthenticateParseError,
 } from './protocols/www-authenticate.js';
+// Protocol adapters
+export {
+  type AssetRegistry,
+  classifyReason as classifyX402Reason,
+  createAssetRegistry,
+  type KnownAsset,
+  X402_KNOWN_ASSETS,
+  type X402AdapterOptions,
+  type X402Form,
+  type X402OfferRaw,
+  x402Adapter,
+} from './protocols/x402/index.js';
 export type { PayContext, PaymentStatus, Proof, Wallet } from './wallet/wallet.js';

@@ -30,6 +30,9 @@ import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
 import { matchHost } from '../policy/hosts.js';
 import type { Approver, Rule, SpendPolicy, Usd } from '../policy/types.js';
 import type { ProtocolAdapter, RetryRequest } from '../protocols/adapter.js';
+import { l402Adapter } from '../protocols/l402/adapter.js';
+import { mppAdapter } from '../protocols/mpp/adapter.js';
+import { x402Adapter } from '../protocols/x402/adapter.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { type PreparedRequest, prepareRequest } from './body.js';
 import { sendAndConclude } from './conclude.js';
@@ -68,7 +71,11 @@ export interface ChildLimits extends Rule {
 export interface PayingFetchConfig {
   /** Wallets that can pay; the first whose rails and `canPay` accept an offer pays it. */
   readonly wallets: readonly Wallet[];
-  /** Protocol adapters (x402, L402, MPP…). */
+  /**
+   * Protocol adapters. Default: x402, L402 and MPP with their default options. Pass your own
+   * list to configure them (`x402Adapter({ assets })`, `l402Adapter({ credentials })`…) or to
+   * add a dialect.
+   */
   readonly adapters?: readonly ProtocolAdapter[];
   /** The spend policy. Without one, fail-closed defaults apply ($0.10 per request, $1 per day). */
   readonly policy?: SpendPolicy;
@@ -172,7 +179,7 @@ export interface PayingFetch {
  * ```
  */
 export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
-  const adapters = config.adapters ?? [];
+  const adapters = config.adapters ?? defaultAdapters();
   const now = config.now ?? Date.now;
   const budget = config.budget ?? createMemoryBudgetStore();
   let installedOver: typeof fetch | undefined;
@@ -457,6 +464,11 @@ function acceptPaymentRule(
       init: { ...prepared.init, headers: withAccept },
     };
   };
+}
+
+/** x402, L402 and MPP, each with its default options (a new instance per paying fetch). */
+function defaultAdapters(): ProtocolAdapter[] {
+  return [x402Adapter(), l402Adapter(), mppAdapter()];
 }
 
 /** How many other calls' purchases one call waits for before it pays for itself. */
