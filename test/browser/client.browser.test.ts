@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: TestServer;
+/** Another origin: allows CORS but does not expose the challenge header. */
+let hiding: TestServer;
 let browser: Browser;
 const rail = createTestRail();
 
@@ -66,6 +68,13 @@ beforeAll(async () => {
     }
     return paywall(request);
   });
+  hiding = await startTestServer(async (request) => {
+    const response = await paywall(request);
+    const headers = new Headers(response.headers);
+    headers.set('access-control-allow-origin', '*');
+    headers.set('access-control-allow-headers', '*');
+    return new Response(response.body, { status: response.status, headers });
+  });
   // launch() gives every run a fresh, temporary user-data-dir.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -85,14 +94,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await hiding?.close();
 });
 
 describe('@stipend/client in Chromium', () => {
-  it('passes through, pays, replays FormData and stream bodies, and refuses above the cap', async () => {
+  it('passes through, pays, replays FormData and stream bodies, refuses above the cap, reports CORS-hidden terms', async () => {
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
     page.on('pageerror', (error) => consoleErrors.push(String(error)));
-    await page.goto(server.url);
+    await page.goto(`${server.url}?other=${encodeURIComponent(hiding.origin)}`);
     await page.waitForFunction(
       () => window.__results !== undefined || window.__error !== undefined,
       null,

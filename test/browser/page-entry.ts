@@ -77,6 +77,13 @@ async function run() {
   } catch (error) {
     results.dear = isStipendError(error) ? error.toJSON() : String(error);
   }
+  const other = new URLSearchParams(location.search).get('other');
+  try {
+    await payingFetch(`${other}/paid`);
+    results.hidden = 'paid?!';
+  } catch (error) {
+    results.hidden = isStipendError(error) ? error.toJSON() : String(error);
+  }
   results.ledger = (await payingFetch.ledger.list()).map((r) => ({
     status: r.status,
     usd: String(r.committedUsdMicros),

@@ -12,8 +12,15 @@ import { StipendError } from './base.js';
 export class ChallengeParseError extends StipendError {
   override name = 'ChallengeParseError';
   readonly protocol: string;
-  constructor(params: { protocol: string; message: string; header?: string; cause?: unknown }) {
-    super('CHALLENGE_INVALID', params.message, {
+  constructor(params: {
+    protocol: string;
+    message: string;
+    header?: string;
+    cause?: unknown;
+    /** `CHALLENGE_INVALID` (default) or `CHALLENGE_HIDDEN` (CORS hid the terms). */
+    code?: 'CHALLENGE_INVALID' | 'CHALLENGE_HIDDEN';
+  }) {
+    super(params.code ?? 'CHALLENGE_INVALID', params.message, {
       details: { protocol: params.protocol, header: params.header },
       cause: params.cause,
     });

@@ -12,6 +12,23 @@ import type { ChallengeInput } from '../protocols/adapter.js';
 import { challengeInput } from './challenge.js';
 import { type Core, reported } from './core.js';
 
+/** Headers a cross-origin response shows without Access-Control-Expose-Headers. */
+const SAFELISTED = new Set([
+  'cache-control',
+  'content-language',
+  'content-length',
+  'content-type',
+  'expires',
+  'last-modified',
+  'pragma',
+]);
+
+/** True when a CORS response shows only safelisted headers (so any challenge is hidden). */
+function hidesHeaders(response: Response): boolean {
+  for (const name of response.headers.keys()) if (!SAFELISTED.has(name)) return false;
+  return true;
+}
+
 /** The offers of a 402 and what was read to get them. */
 export interface ReadOffers {
   readonly input: ChallengeInput;
@@ -37,7 +54,21 @@ export async function readOffers(
     core.maxChallengeBytes,
   );
   const relevant = core.adapters.filter((adapter) => adapter.detect(input));
-  if (relevant.length === 0) return undefined;
+  if (relevant.length === 0) {
+    if (response.type === 'cors' && response.status === 402 && hidesHeaders(response)) {
+      // A cross-origin 402 whose payment headers the server did not expose to this page.
+      throw reported(
+        core,
+        input.url.href,
+        new ChallengeParseError({
+          protocol: 'unknown',
+          code: 'CHALLENGE_HIDDEN',
+          message: `The 402 from ${input.url.origin} hides its payment headers from this page (CORS). The server must send Access-Control-Expose-Headers listing PAYMENT-REQUIRED, WWW-Authenticate and PAYMENT-RESPONSE / Payment-Receipt; nothing was paid.`,
+        }),
+      );
+    }
+    return undefined;
+  }
 
   const offers: PaymentOffer[] = [];
   const errors: StipendError[] = [];
