@@ -297,3 +297,15 @@ describe('polyfill / restore', () => {
     }
   });
 });
+
+describe('402s that are not payment challenges', () => {
+  it('a JSON 402 from an API that speaks no payment protocol is returned untouched', async () => {
+    route(() => Response.json({ error: 'quota exceeded, upgrade your plan' }, { status: 402 }));
+    const { wallet } = setup({});
+    const payingFetch = createPayingFetch({ wallets: [wallet] }); // the default adapters
+    const response = await payingFetch(`${ORIGIN}/quota`);
+    expect(response.status).toBe(402);
+    expect(await response.json()).toEqual({ error: 'quota exceeded, upgrade your plan' });
+    expect(wallet.calls).toEqual([]);
+  });
+});

@@ -72,10 +72,12 @@ export async function readOffers(
 
   const offers: PaymentOffer[] = [];
   const errors: StipendError[] = [];
+  let dropped = 0;
   for (const adapter of relevant) {
     try {
       for (const offer of await adapter.parse(input)) {
         if (offer.origin === input.url.origin) offers.push(offer);
+        else dropped++;
       }
     } catch (error) {
       errors.push(
@@ -95,6 +97,10 @@ export async function readOffers(
     offers: offers.map(summarizeOffer),
     errors: [...headerErrors, ...errors.map((error) => error.shortMessage)],
   });
+  if (offers.length === 0 && errors.length === 0 && dropped === 0) {
+    // Recognised by shape only (a JSON 402, say) and nothing to offer: not ours to pay.
+    return undefined;
+  }
   if (offers.length === 0) {
     throw reported(
       core,
