@@ -12,11 +12,11 @@ import {
   PaymentFailedError,
   PolicyDeniedError,
   type SpendPolicy,
+  x402Adapter,
 } from '@stipend/client';
 import { devAccount } from '@stipend/testkit/chain';
 import { evmWallet } from '@stipend/wallet-evm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { x402Adapter } from '../../packages/client/src/protocols/x402/index.js';
 import { countingSigner } from './setup.test-helpers.js';
 
 const BASE_USDC = '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913';

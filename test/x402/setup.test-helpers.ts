@@ -5,14 +5,15 @@
  */
 import {
   createPayingFetch,
+  type KnownAsset,
   type PayingFetchConfig,
   type SpendPolicy,
   type Wallet,
+  x402Adapter,
 } from '@stipend/client';
 import type { TokenInfo } from '@stipend/testkit/chain';
 import type { EvmSigner } from '@stipend/wallet-evm';
 import type { PrivateKeyAccount } from 'viem';
-import { type KnownAsset, x402Adapter } from '../../packages/client/src/protocols/x402/index.js';
 
 /** The local test token as a known asset (6 decimals, pegged to USD like USDC). */
 export function testAsset(token: TokenInfo, network: string = token.network): KnownAsset {

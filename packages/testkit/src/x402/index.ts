@@ -58,7 +58,12 @@ export {
   type X402Offer,
   type X402Route,
 } from './routes.js';
-export { startX402Server, type X402ServerHandle, type X402ServerOptions } from './server.js';
+export {
+  startX402Server,
+  type X402RequestRecord,
+  type X402ServerHandle,
+  type X402ServerOptions,
+} from './server.js';
 export {
   type PaymentRequiredBodyV1,
   type X402V1MiddlewareOptions,

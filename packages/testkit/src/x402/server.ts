@@ -43,6 +43,14 @@ export interface X402ServerOptions {
   readonly facilitatorPrivateKey?: Hex;
 }
 
+/** One HTTP request the x402 test server received. */
+export interface X402RequestRecord {
+  readonly method: string;
+  readonly path: string;
+  /** True when it carried `PAYMENT-SIGNATURE` or `X-PAYMENT`. */
+  readonly paid: boolean;
+}
+
 /** A running x402 test server. */
 export interface X402ServerHandle {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:40123`; append a path. */
@@ -66,6 +74,11 @@ export interface X402ServerHandle {
   readonly settlements: readonly SettlementRecord[];
   /** Every refused payment (same array as `facilitator.rejections`). */
   readonly rejections: readonly RejectionRecord[];
+  /**
+   * Every HTTP request the server received, in order (round trips counted at the server):
+   * method, path and whether it carried a payment (`PAYMENT-SIGNATURE` or `X-PAYMENT`).
+   */
+  readonly requests: readonly X402RequestRecord[];
   readonly routes: readonly X402Route[];
   /** The Hono app (also usable in-process via `app.fetch`). */
   readonly app: Hono;
@@ -190,6 +203,15 @@ export async function startX402Server(options: X402ServerOptions = {}): Promise<
     for (const route of routes) app.on(route.method, route.path, route.handler);
 
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    const requests: X402RequestRecord[] = [];
+    server.on('request', (request) => {
+      const headers = request.headers;
+      requests.push({
+        method: request.method ?? 'GET',
+        path: (request.url ?? '/').split('?')[0] ?? '/',
+        paid: headers['payment-signature'] !== undefined || headers['x-payment'] !== undefined,
+      });
+    });
     const port = await listen(server);
     const url = `http://127.0.0.1:${port}`;
 
@@ -218,6 +240,7 @@ export async function startX402Server(options: X402ServerOptions = {}): Promise<
       facilitator,
       settlements: facilitator.settlements,
       rejections: facilitator.rejections,
+      requests,
       routes,
       app,
       close,
