@@ -251,6 +251,21 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
       throw denied(outcomes, rules, where, url, denial.code);
     }
     const reservation = reserved.reservation;
+    const decisionOf = (extra: {
+      approved: boolean;
+      pendingApproval?: ApprovalRequest;
+    }): Decision =>
+      Object.freeze({
+        offer,
+        usdMicros,
+        rate: chosen.rate!,
+        ...(chosen.feeUsdMicros !== undefined ? { feeUsdMicros: chosen.feeUsdMicros } : {}),
+        ...(chosen.feeRate !== undefined ? { feeRate: chosen.feeRate } : {}),
+        reservation,
+        maxAuthorizationTtlSec: rules.maxAuthorizationTtlSec,
+        ...extra,
+        evaluations: Object.freeze(outcomes),
+      });
 
     const why: ApprovalRequest['why'] | undefined =
       rules.action.value === 'ask'
@@ -274,18 +289,7 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
           await releaseQuietly(budget, reservation.id);
           throw error;
         }
-        return Object.freeze({
-          offer,
-          usdMicros,
-          rate: chosen.rate!,
-          ...(chosen.feeUsdMicros !== undefined ? { feeUsdMicros: chosen.feeUsdMicros } : {}),
-          ...(chosen.feeRate !== undefined ? { feeRate: chosen.feeRate } : {}),
-          reservation,
-          maxAuthorizationTtlSec: rules.maxAuthorizationTtlSec,
-          approved: false,
-          pendingApproval: request,
-          evaluations: Object.freeze(outcomes),
-        });
+        return decisionOf({ approved: false, pendingApproval: request });
       }
       if (approver === undefined) {
         await releaseQuietly(budget, reservation.id);
@@ -331,17 +335,7 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
       approved = true;
     }
 
-    return Object.freeze({
-      offer,
-      usdMicros,
-      rate: chosen.rate!,
-      ...(chosen.feeUsdMicros !== undefined ? { feeUsdMicros: chosen.feeUsdMicros } : {}),
-      ...(chosen.feeRate !== undefined ? { feeRate: chosen.feeRate } : {}),
-      reservation,
-      maxAuthorizationTtlSec: rules.maxAuthorizationTtlSec,
-      approved,
-      evaluations: Object.freeze(outcomes),
-    });
+    return decisionOf({ approved });
   }
 
   async function approvalRequest(

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readTextBounded } from '../../fetch/challenge.js';
+import { readTextBounded } from '../../internal/body-text.js';
 import type { PaidOutcome, Receipt } from '../adapter.js';
 import { decodeBase64UrlJson } from './base64url.js';
 import type { MppProofSecret } from './credential.js';

@@ -14,6 +14,8 @@
  *
  * @module
  */
+
+import { readTextBounded } from '../../internal/body-text.js';
 import { amount } from '../../money/unit.js';
 import type { PaymentOffer } from '../../offer.js';
 import type { PaidOutcome, Receipt } from '../adapter.js';
@@ -219,24 +221,5 @@ async function freshTermsError(response: Response): Promise<string | undefined> 
 
 async function boundedText(response: Response, cap: number): Promise<string | undefined> {
   if (response.bodyUsed || !response.body) return undefined;
-  const reader = response.clone().body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > cap) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return readTextBounded(response.clone(), cap);
 }
