@@ -1,0 +1,129 @@
+/**
+ * `@stipend/stores/browser`: a budget store and a spend ledger kept in IndexedDB, shared by
+ * every tab of an origin. No Node built-ins.
+ *
+ * Atomicity across tabs: every change is one entry appended at the next sequence number with
+ * IndexedDB `add()`, which fails if another tab took that number first; the losing tab
+ * catches up and decides again. So two tabs can never both spend the same remaining budget.
+ * Web Locks (`navigator.locks`) serialise the tabs' writes on top of that, so that in
+ * practice nobody loses a race. Without Web Locks (very old browsers, some embedded
+ * webviews) the store falls back to fenced appends alone — still atomic, with more retries
+ * under contention — and says so: `store.locking === 'none'`.
+ *
+ * @module
+ */
+import { storeUnavailable } from '../errors.js';
+import { createJournaledBudgetStore, type JournaledBudgetStore } from '../journal/budget.js';
+import { lazyLog } from '../journal/lazy.js';
+import { createJournaledLedger, type PersistedLedger } from '../journal/ledger.js';
+import { type LockManagerLike, openIdbJournal } from './idb.js';
+
+export type { PersistedLedger } from '../journal/ledger.js';
+export { exportLedgerCsv, exportLedgerJsonl, LEDGER_CSV_COLUMNS } from '../ledger/export.js';
+export type { LockManagerLike } from './idb.js';
+
+/** Options of {@link createBrowserBudgetStore} and {@link createBrowserLedger}. */
+export interface BrowserStoreOptions {
+  /** Names the budget: tabs using the same name (same origin) share it. */
+  readonly name: string;
+  /** Defaults to `globalThis.indexedDB`. */
+  readonly indexedDB?: IDBFactory;
+  /** Defaults to `globalThis.IDBKeyRange`. */
+  readonly IDBKeyRange?: typeof IDBKeyRange;
+  /**
+   * Defaults to `navigator.locks` when present. Pass `null` to run on fenced appends alone.
+   */
+  readonly locks?: LockManagerLike | null;
+}
+
+/** How tabs are kept from racing: Web Locks plus fenced appends, or fenced appends alone. */
+export type BrowserLocking = 'web-locks' | 'none';
+
+/** A budget store in IndexedDB. */
+export interface BrowserBudgetStore extends JournaledBudgetStore {
+  readonly name: string;
+  /** `'web-locks'`, or `'none'` when Web Locks are unavailable (see the module notes). */
+  readonly locking: BrowserLocking;
+}
+
+/** A spend ledger in IndexedDB. */
+export interface BrowserLedger extends PersistedLedger {
+  readonly name: string;
+  readonly locking: BrowserLocking;
+}
+
+/**
+ * Creates a budget store in IndexedDB, shared atomically by every tab of the origin that
+ * uses the same `name`. Same semantics as the in-memory store of `@stipend/client`.
+ *
+ * @param options - See {@link BrowserStoreOptions}.
+ * @returns The store; `locking` tells whether Web Locks are in use.
+ * @throws {StipendError} `STORE_UNAVAILABLE` (on first use) when IndexedDB is missing.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch } from '@stipend/client';
+ * import { createBrowserBudgetStore } from '@stipend/stores/browser';
+ *
+ * const budget = createBrowserBudgetStore({ name: 'agent' });
+ * if (budget.locking === 'none') console.warn('no Web Locks: tabs retry more under contention');
+ * const payingFetch = createPayingFetch({ wallets: [], budget });
+ * ```
+ */
+export function createBrowserBudgetStore(options: BrowserStoreOptions): BrowserBudgetStore {
+  const { log, locking } = browserLog(options, 'budget');
+  const store = createJournaledBudgetStore(log, `the IndexedDB budget "${options.name}"`);
+  return { ...store, name: options.name, locking };
+}
+
+/**
+ * Creates a spend ledger in IndexedDB (append-only entries, folded by `list()`), shared by
+ * every tab of the origin that uses the same `name`.
+ *
+ * @param options - See {@link BrowserStoreOptions}.
+ * @returns The ledger.
+ *
+ * @example
+ * ```ts
+ * import { createBrowserLedger, exportLedgerCsv } from '@stipend/stores/browser';
+ *
+ * const ledger = createBrowserLedger({ name: 'agent' });
+ * const csv = exportLedgerCsv(await ledger.list());
+ * ```
+ */
+export function createBrowserLedger(options: BrowserStoreOptions): BrowserLedger {
+  const { log, locking } = browserLog(options, 'ledger');
+  const ledger = createJournaledLedger(log, `the IndexedDB ledger "${options.name}"`);
+  return { ...ledger, name: options.name, locking };
+}
+
+function browserLog(options: BrowserStoreOptions, store: 'budget' | 'ledger') {
+  if (typeof options?.name !== 'string' || options.name === '') {
+    throw storeUnavailable('A browser store needs a name.', "Pass { name: 'my-agent' }.");
+  }
+  const scope = globalThis as {
+    indexedDB?: IDBFactory;
+    IDBKeyRange?: typeof IDBKeyRange;
+    navigator?: { locks?: LockManagerLike };
+  };
+  const locks = options.locks === undefined ? (scope.navigator?.locks ?? null) : options.locks;
+  const log = lazyLog(async () => {
+    const indexedDB = options.indexedDB ?? scope.indexedDB;
+    const keyRange = options.IDBKeyRange ?? scope.IDBKeyRange;
+    if (!indexedDB || !keyRange) {
+      throw storeUnavailable(
+        'IndexedDB is not available here.',
+        'Use the browser store in a browser (or pass indexedDB and IDBKeyRange).',
+      );
+    }
+    return openIdbJournal({
+      database: `stipend:${options.name}`,
+      store,
+      indexedDB,
+      keyRange,
+      locks,
+      lockName: `stipend:${options.name}:${store}`,
+    });
+  });
+  return { log, locking: (locks ? 'web-locks' : 'none') as BrowserLocking };
+}

@@ -1,0 +1,24 @@
+/** The Redis store against a real redis-server on 127.0.0.1. */
+import { afterAll, beforeAll } from 'vitest';
+import { describeBudgetStoreConformance } from '../conformance.test-helpers.js';
+import { createRedisBudgetStore, type RedisBudgetStore } from './budget.js';
+import { type RedisServer, startRedisServer } from './server.test-helpers.js';
+
+let server: RedisServer;
+let n = 0;
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describeBudgetStoreConformance(
+  'redis',
+  () => createRedisBudgetStore({ url: server.url, prefix: `conf${n++}:` }),
+  {
+    propertyRuns: 15,
+    reopen: (store) =>
+      createRedisBudgetStore({ url: server.url, prefix: (store as RedisBudgetStore).prefix }),
+  },
+);
