@@ -26,7 +26,7 @@ export interface IdbJournalOptions {
   /** The database name. */
   readonly database: string;
   /** The object store (one per journal: `budget`, `ledger`). */
-  readonly store: 'budget' | 'ledger';
+  readonly store: 'budget' | 'ledger' | 'approvals';
   readonly indexedDB: IDBFactory;
   readonly keyRange: typeof IDBKeyRange;
   /** Web Locks, or null to rely on fenced appends alone. */
@@ -35,7 +35,7 @@ export interface IdbJournalOptions {
   readonly lockName: string;
 }
 
-const STORES = ['budget', 'ledger'] as const;
+const STORES = ['budget', 'ledger', 'approvals'] as const;
 
 /**
  * Opens the journal database (creating both object stores on first use).
@@ -131,7 +131,8 @@ export async function openIdbJournal(options: IdbJournalOptions): Promise<Journa
 
 function openDatabase(factory: IDBFactory, name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const open = factory.open(name, 1);
+    // Version 2 added the approvals store; upgrades create any store that is missing.
+    const open = factory.open(name, 2);
     open.onupgradeneeded = () => {
       for (const store of STORES) {
         if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);

@@ -13,6 +13,7 @@
  * @module
  */
 import { storeUnavailable } from '../errors.js';
+import { createJournaledApprovalStore, type PersistedApprovalStore } from '../journal/approvals.js';
 import { createJournaledBudgetStore, type JournaledBudgetStore } from '../journal/budget.js';
 import { lazyLog } from '../journal/lazy.js';
 import { createJournaledLedger, type PersistedLedger } from '../journal/ledger.js';
@@ -97,7 +98,26 @@ export function createBrowserLedger(options: BrowserStoreOptions): BrowserLedger
   return { ...ledger, name: options.name, locking };
 }
 
-function browserLog(options: BrowserStoreOptions, store: 'budget' | 'ledger') {
+/**
+ * Creates a pending-approval store in IndexedDB, shared by the tabs of one origin.
+ *
+ * @example
+ * ```ts
+ * import { createBrowserApprovalStore } from '@stipend/stores/browser';
+ * const store = createBrowserApprovalStore({ name: 'agent' });
+ * ```
+ */
+export function createBrowserApprovalStore(
+  options: BrowserStoreOptions,
+): PersistedApprovalStore & { name: string } {
+  const { log } = browserLog(options, 'approvals');
+  return {
+    ...createJournaledApprovalStore(log, `the IndexedDB approvals "${options.name}"`),
+    name: options.name,
+  };
+}
+
+function browserLog(options: BrowserStoreOptions, store: 'budget' | 'ledger' | 'approvals') {
   if (typeof options?.name !== 'string' || options.name === '') {
     throw storeUnavailable('A browser store needs a name.', "Pass { name: 'my-agent' }.");
   }

@@ -7,11 +7,13 @@
  *
  * @module
  */
+import { createJournaledApprovalStore, type PersistedApprovalStore } from '../journal/approvals.js';
 import { createJournaledBudgetStore, type JournaledBudgetStore } from '../journal/budget.js';
 import { lazyLog } from '../journal/lazy.js';
 import { createJournaledLedger, type PersistedLedger } from '../journal/ledger.js';
 import { type FileJournal, type FileJournalOptions, openFileJournal } from './journal.js';
 
+export type { PersistedApprovalStore } from '../journal/approvals.js';
 export type { PersistedLedger } from '../journal/ledger.js';
 export { exportLedgerCsv, exportLedgerJsonl, LEDGER_CSV_COLUMNS } from '../ledger/export.js';
 export type { FileJournalOptions } from './journal.js';
@@ -95,6 +97,30 @@ export function createFileLedger(options: FileStoreOptions): PersistedLedger {
   return createJournaledLedger(
     lazyLog(() => openFileJournal(options)),
     `the ledger journal ${options.path}`,
+  );
+}
+
+/**
+ * Creates a pending-approval store kept in an append-only journal file, for
+ * `createPayingFetch({ approvals: { mode: 'pending', store } })`: an approval decided by one
+ * process is seen by the agent in another, and survives restarts.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch } from '@stipend/client';
+ * import { createFileApprovalStore, createFileBudgetStore } from '@stipend/stores/file';
+ *
+ * const payingFetch = createPayingFetch({
+ *   wallets: [],
+ *   budget: createFileBudgetStore({ path: './budget.jsonl' }),
+ *   approvals: { mode: 'pending', store: createFileApprovalStore({ path: './approvals.jsonl' }) },
+ * });
+ * ```
+ */
+export function createFileApprovalStore(options: FileStoreOptions): PersistedApprovalStore {
+  return createJournaledApprovalStore(
+    lazyLog(() => openFileJournal(options)),
+    `the approvals journal ${options.path}`,
   );
 }
 
