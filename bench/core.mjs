@@ -20,12 +20,9 @@ import {
   testAdapter,
   testWallet,
 } from '@stipend/testkit/core';
+import { emit, summarize } from './lib.mjs';
 
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { min: s[0], median: q(0.5), p99: q(0.99), max: s[s.length - 1] };
-};
+const stats = summarize;
 const us = (ns) => (ns / 1000).toFixed(1);
 
 async function passThrough(rounds = 3000) {
@@ -39,6 +36,7 @@ async function passThrough(rounds = 3000) {
   const raw = [];
   const paying = [];
   const cpu = { raw: 0, paying: 0 };
+  const cpuSamples = { raw: [], paying: [] };
   for (let i = 0; i < 300; i++) {
     await (await fetch(url)).text();
     await (await payingFetch(url)).text();
@@ -59,6 +57,7 @@ async function passThrough(rounds = 3000) {
       out.push(Number(process.hrtime.bigint() - t0));
       const c = process.cpuUsage(c0);
       cpu[name] += c.user + c.system;
+      cpuSamples[name].push(c.user + c.system);
     }
   }
   server.close();
@@ -69,6 +68,7 @@ async function passThrough(rounds = 3000) {
     paying: p,
     overheadMedianPct: ((p.median - r.median) / r.median) * 100,
     cpuPerCallUs: { raw: cpu.raw / rounds, paying: cpu.paying / rounds },
+    cpuUs: { raw: stats(cpuSamples.raw), paying: stats(cpuSamples.paying) },
   };
 }
 
@@ -179,3 +179,16 @@ console.log(
   '## Client time of one paid call (402 → decide → pay → retry → commit), stand-in rail, server time excluded, µs',
 );
 console.log(`min ${us(pc.min)} · median ${us(pc.median)} · p99 ${us(pc.p99)} · max ${us(pc.max)}`);
+const toUs = (x) =>
+  Object.fromEntries(Object.entries(x).map(([k, v]) => [k, k === 'n' ? v : v / 1000]));
+emit({
+  bench: 'core',
+  passThrough: {
+    wallUs: { raw: toUs(pt.raw), paying: toUs(pt.paying) },
+    overheadMedianPct: pt.overheadMedianPct,
+    cpuUs: pt.cpuUs,
+    cpuPerCallUs: pt.cpuPerCallUs,
+  },
+  parseDecideUs: toUs(pd),
+  paidCallUs: toUs(pc),
+});

@@ -15,6 +15,7 @@ import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { emit, summarize } from './lib.mjs';
 
 if (process.argv[2] === '--serve') {
   await serve();
@@ -299,7 +300,13 @@ async function main() {
       const c = process.cpuUsage(c0);
       cpu.push(c.user + c.system);
     }
-    return { cpu: stats(cpu), wall: stats(wall), trips: (trips.api - tripsBefore) / rounds };
+    return {
+      cpu: stats(cpu),
+      wall: stats(wall),
+      trips: (trips.api - tripsBefore) / rounds,
+      cpuSamples: cpu,
+      wallSamples: wall,
+    };
   };
 
   // Warm up every path (JIT, connection pools), and hold a credential for the reuse runs.
@@ -322,6 +329,8 @@ async function main() {
       cpuP90: median((b) => b.cpu.p90),
       wall: median((b) => b.wall.median),
       trips: blocks.reduce((sum, b) => sum + b.trips, 0) / blocks.length,
+      cpuAll: summarize(blocks.flatMap((b) => b.cpuSamples)),
+      wallAllMs: summarize(blocks.flatMap((b) => b.wallSamples).map((us) => us / 1000)),
     };
   }
   const server = (await ask(child, { type: 'stats' }, 'stats')).stats;
@@ -371,6 +380,33 @@ async function main() {
   console.log('|---|---:|');
   for (const [name, value] of Object.entries(pieces))
     console.log(`| ${name} | ${value.toFixed(1)} |`);
+  const kinds = {
+    'stipend paid': ['Stipend', 'stipend', 'paid call'],
+    'alby paid': ['@getalby/lightning-tools fetch402', 'peer', 'paid call'],
+    'stipend reused': ['Stipend', 'stipend', 'held credential'],
+    'alby reused (credentials passed back)': [
+      '@getalby/lightning-tools fetch402',
+      'peer',
+      'held credential',
+    ],
+  };
+  emit({
+    bench: 'l402',
+    server:
+      'testkit L402 server (aperture-equivalent: real macaroons, signed regtest BOLT11) and simulated Lightning network behind an LND-REST-style pay endpoint',
+    rows: Object.entries(merged).map(([name, r]) => ({
+      protocol: 'l402',
+      client: kinds[name][0],
+      kind: kinds[name][1],
+      variant: kinds[name][2],
+      transport: 'http',
+      cpuUs: r.cpuAll,
+      wallMs: r.wallAllMs,
+      roundTrips: r.trips,
+    })),
+    server_stats: server,
+    pieces,
+  });
   globalThis.fetch = realFetch;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.send({ type: 'stop' });

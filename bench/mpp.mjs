@@ -14,6 +14,7 @@
 // @stipend/client, @stipend/testkit and @stipend/wallet-stripe.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { emit, summarize } from './lib.mjs';
 
 if (process.argv[2] === '--serve') {
   await serve();
@@ -214,6 +215,7 @@ async function main() {
     let wall = 0;
     const statuses = {};
     const latencies = [];
+    const cpuSamples = [];
     for (let i = 0; i < calls; i++) {
       if (options.decline) await ask(child, { type: 'declineNext' }, 'ok');
       const c0 = process.cpuUsage();
@@ -222,14 +224,18 @@ async function main() {
       const elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
       const c = process.cpuUsage(c0);
       cpu += c.user + c.system;
+      cpuSamples.push(c.user + c.system);
       wall += elapsed;
       latencies.push(elapsed);
       statuses[status] = (statuses[status] ?? 0) + 1;
     }
     const after = await stats();
+    const wallSamples = [...latencies];
     latencies.sort((a, b) => a - b);
     return {
       name,
+      cpuSamples,
+      wallSamples,
       cpuUsPerCall: cpu / calls,
       wallMsPerCall: wall / calls,
       p50: latencies[Math.floor(calls * 0.5)],
@@ -278,6 +284,8 @@ async function main() {
         spts: avg('spts'),
         intents: avg('intents'),
         statuses,
+        cpuAll: summarize(list.flatMap((r) => r.cpuSamples)),
+        wallAllMs: summarize(list.flatMap((r) => r.wallSamples)),
       };
     });
   }
@@ -411,6 +419,41 @@ async function main() {
     '\nStipend stops after one refused credential (status 402, token revoked, budget released); mppx pays again with a new SPT within the same call (up to maxPaymentRetries = 3).\n',
   );
 
+  const kinds = {
+    Stipend: ['Stipend', 'stipend', 'paid call'],
+    'Stipend, preauthorize: true': ['Stipend', 'stipend', 'pre-authorization'],
+    'mppx client': ['mppx client', 'peer', 'paid call'],
+    'plain fetch ×2 (no payment)': ['plain fetch ×2', 'baseline', 'no payment'],
+  };
+  emit({
+    bench: 'mpp',
+    server: 'mppx 0.11 server (stripe charge) with the Stripe stand-in',
+    rows: scenarios.flatMap(([label, summary], index) =>
+      summary.map((r) => ({
+        protocol: 'mpp',
+        client: kinds[r.name][0],
+        kind: kinds[r.name][1],
+        variant: kinds[r.name][2],
+        transport: index === 0 ? 'http' : 'http, SPTs issued ahead',
+        scenario: label,
+        cpuUs: r.cpuAll,
+        wallMs: r.wallAllMs,
+        roundTrips: r.roundTrips,
+        credentials: r.credentials,
+        maxCredentials: r.maxCredentials,
+      })),
+    ),
+    protocolWorkUs: Object.fromEntries(protocolRows.map((r) => [r.name, r.us])),
+    declined: declined.map((r) => ({
+      client: r.name,
+      roundTrips: r.roundTrips,
+      credentials: r.credentials,
+      spts: r.spts,
+      intents: r.intents,
+      succeeded: r.succeeded,
+      statuses: r.statuses,
+    })),
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.send({ type: 'stop' });
   await exited;

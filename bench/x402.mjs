@@ -17,6 +17,7 @@
 // @stipend/client, @stipend/testkit and @stipend/wallet-evm.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { emit, summarize } from './lib.mjs';
 
 const WARMUP_ROUNDS = 15;
 const ROUNDS = 200;
@@ -148,7 +149,7 @@ async function main() {
   const totals = Object.fromEntries(
     Object.keys(clients).map((name) => [
       name,
-      { cpuUs: 0, wall: [], requests: 0, paidRequests: 0, settlements: 0, failures: 0 },
+      { cpuUs: 0, cpu: [], wall: [], requests: 0, paidRequests: 0, settlements: 0, failures: 0 },
     ]),
   );
 
@@ -166,6 +167,7 @@ async function main() {
       const after = await stats();
       const total = totals[name];
       total.cpuUs += cpu.user + cpu.system;
+      total.cpu.push(cpu.user + cpu.system);
       total.wall.push(wall);
       total.requests += after.requests - before.requests;
       total.paidRequests += after.paidRequests - before.paidRequests;
@@ -246,6 +248,7 @@ async function main() {
   };
   const MEMORY_CALLS = 1000;
   const memory = Object.fromEntries(Object.keys(memoryClients).map((name) => [name, 0]));
+  const memorySamples = Object.fromEntries(Object.keys(memoryClients).map((name) => [name, []]));
   for (let round = 0; round < 200 + MEMORY_CALLS; round++) {
     for (const [name, pay] of Object.entries(memoryClients)) {
       const cpu0 = process.cpuUsage();
@@ -254,18 +257,25 @@ async function main() {
       const cpu = process.cpuUsage(cpu0);
       if (response.status !== 200)
         throw new Error(`${name}: in-memory call answered ${response.status}`);
-      if (round >= 200) memory[name] += cpu.user + cpu.system;
+      if (round >= 200) {
+        memory[name] += cpu.user + cpu.system;
+        memorySamples[name].push(cpu.user + cpu.system);
+      }
     }
   }
   // The floor every client pays: one secp256k1 signature of an EIP-712 digest (viem/noble).
   const signer = devAccount(PAYERS.stipend);
   let signCpu = 0;
+  const signSamples = [];
   for (let i = 0; i < 200 + MEMORY_CALLS; i++) {
     const hash = `0x${i.toString(16).padStart(64, '0')}`;
     const cpu0 = process.cpuUsage();
     await signer.sign({ hash });
     const cpu = process.cpuUsage(cpu0);
-    if (i >= 200) signCpu += cpu.user + cpu.system;
+    if (i >= 200) {
+      signCpu += cpu.user + cpu.system;
+      signSamples.push(cpu.user + cpu.system);
+    }
   }
   const memoryReference = memory['@x402/fetch 2.27'] / MEMORY_CALLS;
   console.log(`\n## x402: protocol work only, in-memory transport (${MEMORY_CALLS} calls each)\n`);
@@ -285,6 +295,38 @@ async function main() {
     `| (one secp256k1 signature alone, viem account.sign) | ${(signCpu / MEMORY_CALLS / 1000).toFixed(3)} ms | ` +
       `${((signCpu / MEMORY_CALLS / memoryReference) * 100).toFixed(0)} % |`,
   );
+  const kinds = {
+    Stipend: ['stipend', 'paid call'],
+    'Stipend, pre-authorization': ['stipend', 'pre-authorization'],
+    '@x402/fetch 2.27': ['peer', 'paid call'],
+  };
+  const row = (name, transport, cpu, extra = {}) => ({
+    protocol: 'x402',
+    client: name.startsWith('Stipend') ? 'Stipend' : name,
+    kind: kinds[name][0],
+    variant: kinds[name][1],
+    transport,
+    cpuUs: summarize(cpu),
+    ...extra,
+  });
+  emit({
+    bench: 'x402',
+    server: '@x402/hono middleware + in-process x402Facilitator, EIP-3009 on anvil',
+    rounds: ROUNDS,
+    memoryCalls: MEMORY_CALLS,
+    rows: [
+      ...Object.entries(totals).map(([name, total]) =>
+        row(name, 'http', total.cpu, {
+          wallMs: summarize(total.wall),
+          roundTrips: total.requests / ROUNDS,
+          settlements: total.settlements / ROUNDS,
+          failures: total.failures,
+        }),
+      ),
+      ...Object.entries(memorySamples).map(([name, cpu]) => row(name, 'memory', cpu)),
+    ],
+    signatureCpuUs: summarize(signSamples),
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.send({ type: 'stop' });
   await exited;

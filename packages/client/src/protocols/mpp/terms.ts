@@ -5,7 +5,16 @@
  *
  * @module
  */
-import * as z from 'zod/mini';
+import {
+  array,
+  int,
+  object,
+  oneOf,
+  optional,
+  record,
+  type Shape,
+  string,
+} from '../../internal/shape.js';
 import type { Amount, TokenUnit } from '../../money/unit.js';
 import { amount, fiatUnit, msatUnit, tokenKey } from '../../money/unit.js';
 // The L402 adapter's BOLT11 reader (checksum, prefix, amount, tagged fields; no signature).
@@ -38,72 +47,80 @@ export interface TermsContext {
 }
 
 // A positive integer of base units, as a decimal string without leading zeros (≤ 78 digits).
-const baseUnits = z.string().check(z.regex(/^[1-9][0-9]{0,77}$/));
-const evmAddress = z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/));
-const chainId = z.int().check(z.positive());
-const hex32 = z.string().check(z.regex(/^[0-9a-f]{64}$/));
+const baseUnits = string({
+  pattern: /^[1-9][0-9]{0,77}$/,
+  what: 'a positive whole number of base units as a decimal string, without sign, point or leading zero',
+});
+const evmAddress = string({
+  pattern: /^0x[0-9a-fA-F]{40}$/,
+  what: 'a 0x-prefixed 20-byte hex address',
+});
+const chainId = int({ min: 1 });
+const decimals = int({ min: 0, max: 77 });
+const hex32 = string({ pattern: /^[0-9a-f]{64}$/, what: '64 lower-case hex digits' });
+const strings = array(string());
 
-const stripeCharge = z.object({
+const stripeCharge = object({
   amount: baseUnits,
-  currency: z.string().check(z.regex(/^[A-Za-z]{3}$/)),
-  externalId: z.optional(z.string()),
-  recipient: z.optional(z.string()),
-  methodDetails: z.object({
-    networkId: z.string().check(z.minLength(1)),
-    paymentMethodTypes: z.optional(z.array(z.string())),
-    metadata: z.optional(z.record(z.string(), z.string())),
+  currency: string({ pattern: /^[A-Za-z]{3}$/, what: 'a three-letter ISO 4217 code' }),
+  externalId: optional(string()),
+  recipient: optional(string()),
+  methodDetails: object({
+    networkId: string({ min: 1 }),
+    paymentMethodTypes: optional(strings),
+    metadata: optional(record(string())),
   }),
 });
 
-const evmCharge = z.object({
+const evmCharge = object({
   amount: baseUnits,
   currency: evmAddress,
   recipient: evmAddress,
-  externalId: z.optional(z.string()),
-  methodDetails: z.object({
+  externalId: optional(string()),
+  methodDetails: object({
     chainId,
-    decimals: z.optional(z.int().check(z.gte(0), z.lte(77))),
-    credentialTypes: z.optional(z.array(z.string())),
+    decimals: optional(decimals),
+    credentialTypes: optional(strings),
   }),
 });
 
-const tempoCharge = z.object({
+const tempoCharge = object({
   amount: baseUnits,
   currency: evmAddress,
   recipient: evmAddress,
-  externalId: z.optional(z.string()),
-  methodDetails: z.object({ chainId }),
+  externalId: optional(string()),
+  methodDetails: object({ chainId }),
 });
 
-const tempoSession = z.object({
+const tempoSession = object({
   amount: baseUnits,
   currency: evmAddress,
   recipient: evmAddress,
-  unitType: z.optional(z.string()),
-  suggestedDeposit: z.optional(baseUnits),
-  methodDetails: z.object({ chainId, escrowContract: evmAddress }),
+  unitType: optional(string()),
+  suggestedDeposit: optional(baseUnits),
+  methodDetails: object({ chainId, escrowContract: evmAddress }),
 });
 
-const lightningCharge = z.object({
+const lightningCharge = object({
   amount: baseUnits,
-  currency: z.literal('sat'),
-  recipient: z.optional(z.string()),
-  methodDetails: z.object({
-    invoice: z.string().check(z.minLength(1)),
-    paymentHash: z.optional(hex32),
-    network: z.optional(z.enum(['mainnet', 'regtest', 'signet'])),
+  currency: oneOf(['sat']),
+  recipient: optional(string()),
+  methodDetails: object({
+    invoice: string({ min: 1 }),
+    paymentHash: optional(hex32),
+    network: optional(oneOf(['mainnet', 'regtest', 'signet'])),
   }),
 });
 
-const unknownMethod = z.looseObject({
+const unknownMethod = object({
   amount: baseUnits,
-  currency: z.string().check(z.regex(/^[!-~]{1,256}$/)),
-  recipient: z.optional(z.string()),
-  methodDetails: z.optional(
-    z.looseObject({
-      chainId: z.optional(chainId),
-      decimals: z.optional(z.int().check(z.gte(0), z.lte(77))),
-      networkId: z.optional(z.string()),
+  currency: string({ pattern: /^[!-~]{1,256}$/, what: '1 to 256 printable ASCII characters' }),
+  recipient: optional(string()),
+  methodDetails: optional(
+    object({
+      chainId: optional(chainId),
+      decimals: optional(decimals),
+      networkId: optional(string()),
     }),
   ),
 });
@@ -114,14 +131,13 @@ const TEMPO_USD = new Set([
   '0x20c000000000000000000000b9537d11c60e8b50', // USDC.e (mainnet)
 ]);
 
-function check<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
+function check<T>(schema: Shape<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
+  // `path: code, what was expected`, up to three of them.
   const issues = result.error.issues.slice(0, 3).map((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    const expected = 'expected' in issue ? ` (expected ${String(issue.expected)})` : '';
-    const format = 'format' in issue ? ` (bad ${String(issue.format)})` : '';
-    return `${path}: ${issue.code}${expected}${format}`;
+    return `${path}: ${issue.code}, ${issue.message}`;
   });
   throw new TypeError(`its ${what} request is not valid: ${issues.join('; ')}`);
 }

@@ -1,80 +1,94 @@
 /**
  * Schemas of the x402 messages a client reads. They validate; they never rewrite: the adapter
- * keeps the objects exactly as received (the chosen requirement is echoed byte for byte), so
- * every object schema is loose (unknown fields pass).
- *
- * `import * as z` (not `{ z }`) keeps bundlers from pulling in all of zod.
+ * keeps the objects exactly as received (the chosen requirement is echoed byte for byte), and
+ * every object schema allows unknown fields.
  *
  * @module
  */
-import * as z from 'zod/mini';
+import {
+  array,
+  boolean,
+  describeIssue,
+  type Issue,
+  int,
+  nullable,
+  object,
+  oneOf,
+  optional,
+  record,
+  string,
+  unknown,
+} from '../../internal/shape.js';
 
 /** A non-negative integer in atomic units, as a decimal string without leading zeros. */
-const atomic = z.string().check(z.regex(/^(0|[1-9][0-9]{0,77})$/, 'an atomic amount'));
-const text = z.string().check(z.minLength(1), z.maxLength(256));
-const seconds = z.int().check(z.gte(1));
-const record = z.record(z.string(), z.unknown());
+const atomic = string({
+  pattern: /^(0|[1-9][0-9]{0,77})$/,
+  what: 'an atomic amount: a whole number of the smallest unit, digits only, no leading zeros',
+});
+const text = string({ min: 1, max: 256 });
+const seconds = int({ min: 1 });
+const map = record(unknown());
 
 /** One v2 `accepts` entry (`PaymentRequirements`). */
-export const RequirementV2 = z.looseObject({
+export const RequirementV2 = object({
   scheme: text,
   network: text,
   amount: atomic,
   asset: text,
   payTo: text,
   maxTimeoutSeconds: seconds,
-  extra: z.optional(record),
+  extra: optional(map),
 });
 
 /** One v1 `accepts` entry: `maxAmountRequired` instead of `amount`, a per-offer `resource`. */
-export const RequirementV1 = z.looseObject({
+export const RequirementV1 = object({
   scheme: text,
   network: text,
   maxAmountRequired: atomic,
   asset: text,
   payTo: text,
   maxTimeoutSeconds: seconds,
-  resource: z.optional(z.string()),
-  extra: z.optional(z.nullable(record)),
+  resource: optional(string()),
+  extra: optional(nullable(map)),
 });
 
-const accepts = z.array(z.unknown()).check(z.minLength(1), z.maxLength(32));
+const accepts = array(unknown(), { min: 1, max: 32 });
 
 /** The decoded `PAYMENT-REQUIRED` header (v2). Entries of `accepts` are checked one by one. */
-export const PaymentRequiredV2 = z.looseObject({
-  x402Version: z.literal(2),
-  error: z.optional(z.string()),
-  resource: z.looseObject({ url: z.string().check(z.minLength(1)) }),
+export const PaymentRequiredV2 = object({
+  x402Version: oneOf([2]),
+  error: optional(string()),
+  resource: object({ url: string({ min: 1 }) }),
   accepts,
-  extensions: z.optional(record),
+  extensions: optional(map),
 });
 
 /** A v1 402 JSON body. */
-export const PaymentRequiredV1 = z.looseObject({
-  x402Version: z.literal(1),
-  error: z.optional(z.string()),
+export const PaymentRequiredV1 = object({
+  x402Version: oneOf([1]),
+  error: optional(string()),
   accepts,
 });
 
 /** The plain `X-Payment-Required` JSON form: a decimal price in a named currency. */
-export const PlainTerms = z.looseObject({
-  price: z.string().check(z.maxLength(100)),
+export const PlainTerms = object({
+  price: string({ max: 100 }),
   currency: text,
   network: text,
   address: text,
-  facilitator: z.optional(z.string()),
-  maxTimeoutSeconds: z.optional(seconds),
+  facilitator: optional(string()),
+  maxTimeoutSeconds: optional(seconds),
 });
 
 /** `PAYMENT-RESPONSE` / `X-PAYMENT-RESPONSE`: the server's settlement claim. */
-export const SettlementResponse = z.looseObject({
-  success: z.boolean(),
-  transaction: z.optional(z.string()),
-  network: z.optional(z.string()),
-  payer: z.optional(z.string()),
-  errorReason: z.optional(z.string()),
-  errorMessage: z.optional(z.string()),
-  amount: z.optional(atomic),
+export const SettlementResponse = object({
+  success: boolean(),
+  transaction: optional(string()),
+  network: optional(string()),
+  payer: optional(string()),
+  errorReason: optional(string()),
+  errorMessage: optional(string()),
+  amount: optional(atomic),
 });
 
 /**
@@ -84,12 +98,10 @@ export const SettlementResponse = z.looseObject({
  * ```ts
  * import { firstIssue, SettlementResponse } from './schemas.js';
  * const parsed = SettlementResponse.safeParse({ success: 'yes' });
- * if (!parsed.success) firstIssue(parsed.error); // 'success: Invalid input: expected boolean, received string'
+ * if (!parsed.success) firstIssue(parsed.error); // 'success: expected a boolean, got string'
  * ```
  */
-export function firstIssue(error: z.core.$ZodError): string {
+export function firstIssue(error: { readonly issues: readonly Issue[] }): string {
   const issue = error.issues[0];
-  if (!issue) return 'invalid';
-  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return `${path}${issue.message}`;
+  return issue ? describeIssue(issue) : 'invalid';
 }
