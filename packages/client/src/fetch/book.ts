@@ -11,14 +11,18 @@ import type { Core, HeldPayment } from './core.js';
 
 type Patch = Partial<SpendRecord>;
 
-/** Commits the payment at its actual cost (the reservation when unknown). */
+/**
+ * Commits the payment at its actual cost: `actual` (+ `fee`) when known, else the whole
+ * reservation (over-counting, never under-counting). A fee alone is never committed as the cost.
+ */
 export async function commitPayment(
   core: Core,
   payment: HeldPayment,
   actual: Amount | undefined,
   patch: Patch,
+  fee?: Amount,
 ): Promise<void> {
-  const committed = await core.engine.commit(payment.decision, actual);
+  const committed = await core.engine.commit(payment.decision, actual, actual ? fee : undefined);
   await core.ledger.update(payment.recordId, {
     ...patch,
     status: 'committed',

@@ -66,10 +66,19 @@ async function conclude(
   }
 
   if (outcome.kind === 'accepted') {
-    await commitPayment(core, bought, outcome.settled ?? outcome.receipt?.settled, {
-      outcome: 'accepted',
-      ...(outcome.receipt?.reference ? { receiptReference: outcome.receipt.reference } : {}),
-    });
+    // The server's settled amount when it states one (x402 upto); else what the wallet paid
+    // (a Lightning payment knows its amount and routing fee); else the reservation.
+    const settled = outcome.settled ?? outcome.receipt?.settled;
+    await commitPayment(
+      core,
+      bought,
+      settled ?? proof.paid,
+      {
+        outcome: 'accepted',
+        ...(outcome.receipt?.reference ? { receiptReference: outcome.receipt.reference } : {}),
+      },
+      settled ? undefined : proof.fee,
+    );
     try {
       adapter.remember?.(offer, proof, bought.retry, first);
     } catch {
@@ -93,7 +102,14 @@ async function conclude(
   });
   const failure = { code: error.code, message: error.shortMessage };
   if (moved === 'yes') {
-    await commitPayment(core, bought, outcome.receipt?.settled, { outcome: 'rejected', failure });
+    const settled = outcome.receipt?.settled;
+    await commitPayment(
+      core,
+      bought,
+      settled ?? proof.paid,
+      { outcome: 'rejected', failure },
+      settled ? undefined : proof.fee,
+    );
   } else if (moved === 'no') {
     await releasePayment(core, bought, { outcome: 'rejected', failure });
   } else {

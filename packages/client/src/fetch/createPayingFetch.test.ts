@@ -309,3 +309,27 @@ describe('402s that are not payment challenges', () => {
     expect(wallet.calls).toEqual([]);
   });
 });
+
+describe('what is committed', () => {
+  it('a wallet that knows what it paid (amount + fee) commits that, not the whole reservation', async () => {
+    const rail = createTestRail();
+    const inner = testWallet({ rail, settlement: 'final' });
+    const wallet = {
+      ...inner,
+      async pay(...args: Parameters<typeof inner.pay>) {
+        const proof = await inner.pay(...args);
+        const unit = args[0].amount.unit;
+        return { ...proof, paid: { value: 1000n, unit }, fee: { value: 20n, unit } };
+      },
+    };
+    route(
+      createTestPaywall({ rail, routes: { '/ln': { offers: [usdc(1000n, { maxFee: 500n })] } } }),
+    );
+    const payingFetch = createPayingFetch({ adapters: [testAdapter()], wallets: [wallet] });
+    const response = await payingFetch(`${ORIGIN}/ln`);
+    expect(getPayment(response)?.record).toMatchObject({
+      reservedUsdMicros: 1500n,
+      committedUsdMicros: 1020n,
+    });
+  });
+});
