@@ -1,111 +1,85 @@
-// `pnpm demo`: an agent pays a local 402 marketplace through createPayingFetch, under a
-// readable policy, and prints what it paid. Everything runs on this machine.
+// `pnpm demo`: an agent pays a local 402 marketplace — a real anvil chain with the official
+// x402 server, an L402 server over a Lightning simulator, the mppx server with a Stripe
+// stand-in — through createPayingFetch under a readable policy, and prints what it paid.
+// Nothing to configure; nothing leaves 127.0.0.1. This is `stipend demo` (packages/cli).
 //
-// For now the marketplace runs on the testkit's `stipend-test` rail: a STAND-IN settlement
-// network kept in memory and served over real HTTP on 127.0.0.1. It is not a real payment
-// protocol. The x402 / L402 / MPP marketplace replaces it as those adapters land.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { createPayingFetch, formatUsd, getPayment, isStipendError } from '@stipend/client';
-import {
-  createTestPaywall,
-  createTestRail,
-  TEST_USDC,
-  testAdapter,
-  testWallet,
-} from '@stipend/testkit/core';
-import { startTestServer } from '@stipend/testkit/server';
+// The packages the demo runs are built first when their build is missing or older than
+// their sources (so a fresh clone needs only `pnpm install && pnpm demo`, and a tree that
+// `pnpm test` has just built is not rebuilt).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const usdc = (dollars) => ({ amount: BigInt(Math.round(dollars * 1e6)), unit: TEST_USDC });
-const rail = createTestRail();
-const market = await startTestServer(
-  createTestPaywall({
-    rail,
-    payee: 'weather-co',
-    routes: {
-      '/weather': { offers: [usdc(0.001)] },
-      '/news': { offers: [{ ...usdc(0.002), payee: 'news-co' }] },
-      '/report': { offers: [{ ...usdc(0.03), payee: 'analyst-co' }] },
-      '/dataset': { offers: [{ ...usdc(0.25), payee: 'data-co' }] },
-      '/translate': {
-        offers: [
-          { ...usdc(0.005), id: 'translate-premium', payee: 'lingo-a' },
-          { ...usdc(0.003), id: 'translate-basic', payee: 'lingo-b' },
-        ],
-      },
-    },
-  }),
-);
-
-const policy = {
-  global: {
-    maxPerRequest: { usd: '0.10' }, // no single call above 10 cents
-    limits: [{ usd: '1.00', window: { calendar: 'day' } }], // at most $1 a day
-  },
-  hosts: { '127.0.0.1': { approveAbove: '0.02' } }, // a person approves anything above 2 cents
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The packages the demo imports and the workspace packages each one builds against. */
+const PACKAGES = {
+  client: [],
+  testkit: ['client'],
+  'wallet-evm': ['client'],
+  'wallet-lightning': ['client'],
+  'wallet-stripe': ['client'],
+  cli: ['client', 'testkit', 'wallet-evm', 'wallet-lightning', 'wallet-stripe'],
 };
+/** Build stages: a stage only starts once the one before is built (as the root build does). */
+const STAGES = [
+  ['client'],
+  ['testkit', 'wallet-evm', 'wallet-lightning', 'wallet-stripe'],
+  ['cli'],
+];
 
-const approvals = [];
-const payingFetch = createPayingFetch({
-  adapters: [testAdapter()],
-  wallets: [testWallet({ rail, id: 'demo-wallet' })],
-  policy,
-  approver: async (request) => {
-    const line = `approve ${formatUsd(request.usdMicros)} to ${request.payee} for ${new URL(request.resource).pathname}? → yes (auto-approved by the demo)`;
-    approvals.push(line);
-    console.log(`  ? ${line}`);
-    return true;
-  },
-});
-
-console.log(
-  'Stipend demo — an agent buying from a local marketplace (stand-in rail, nothing real is spent)\n',
-);
-console.log(
-  `Policy: $0.10 per request, $1.00 per day, approval above $0.02\nMarketplace: ${market.origin}\n`,
-);
-
-const refused = [];
-const calls = ['/weather', '/news', '/weather', '/report', '/translate', '/dataset', '/free'];
-for (const path of calls) {
-  try {
-    const res = await payingFetch(`${market.origin}${path}`);
-    const payment = getPayment(res);
-    console.log(
-      `  ${res.status} ${path.padEnd(11)} ${payment ? `paid ${formatUsd(payment.record.committedUsdMicros ?? 0n)} to ${payment.record.payee}` : 'free'}`,
-    );
-  } catch (error) {
-    const why = isStipendError(error) ? `${error.code}: ${error.shortMessage}` : String(error);
-    refused.push({ path, why });
-    console.log(`  ✗   ${path.padEnd(11)} refused — ${why}`);
+/** Newest modification time of the package's sources and build settings, ms. */
+function newestSource(dir) {
+  let newest = 0;
+  const walk = (path) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.ts$/.test(entry.name) && !/\.test(-helpers)?\.ts$/.test(entry.name)) {
+        newest = Math.max(newest, statSync(full).mtimeMs);
+      }
+    }
+  };
+  walk(join(dir, 'src'));
+  for (const file of ['package.json', 'tsconfig.build.json']) {
+    if (existsSync(join(dir, file))) newest = Math.max(newest, statSync(join(dir, file)).mtimeMs);
   }
+  return newest;
 }
 
-const records = await payingFetch.ledger.list();
-const spent = records.reduce((sum, r) => sum + (r.committedUsdMicros ?? 0n), 0n);
-const usage = await payingFetch.budget.usage(
-  { scope: 'global', window: { kind: 'calendar', unit: 'day' } },
-  Date.now(),
-);
-console.log('\nSummary');
-console.log('| resource | payee | rail | USD | status |');
-console.log('|---|---|---|---|---|');
-for (const r of records) {
-  console.log(
-    `| ${new URL(r.resource).pathname} | ${r.payee} | ${r.protocol}:${r.scheme} | ${formatUsd(r.committedUsdMicros ?? 0n)} | ${r.status} |`,
-  );
+function stale(name) {
+  const dir = join(root, 'packages', name);
+  const built = join(dir, 'dist', 'index.js');
+  return !existsSync(built) || statSync(built).mtimeMs < newestSource(dir);
 }
-for (const r of refused) console.log(`| ${r.path} | — | — | — | refused: ${r.why.split(':')[0]} |`);
-console.log(
-  `\nSpent ${formatUsd(spent)} · budget left today ${formatUsd(1_000_000n - usage.committedUsdMicros - usage.heldUsdMicros)} · approvals asked ${approvals.length}`,
-);
 
-mkdirSync('.stipend', { recursive: true });
-const ledgerPath = '.stipend/demo-ledger.jsonl';
-writeFileSync(
-  ledgerPath,
-  records
-    .map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
-    .join('\n') + '\n',
-);
-console.log(`Ledger written to ${ledgerPath}`);
-await market.close();
+// A stale package is rebuilt together with everything built against it.
+const toBuild = new Set(Object.keys(PACKAGES).filter(stale));
+for (const [name, deps] of Object.entries(PACKAGES)) {
+  if (deps.some((dep) => toBuild.has(dep))) toBuild.add(name);
+}
+if (toBuild.size > 0) {
+  console.log(`Building ${[...toBuild].join(', ')} first (their build is missing or out of date)…`);
+  for (const stage of STAGES) {
+    const names = stage.filter((name) => toBuild.has(name));
+    if (names.length === 0) continue;
+    const filters = names.flatMap((name) => ['--filter', `@stipend/${name}`]);
+    const built = spawnSync('pnpm', [...filters, 'run', 'build'], {
+      cwd: root,
+      encoding: 'utf8',
+      shell: process.platform === 'win32',
+    });
+    if (built.status !== 0) {
+      process.stderr.write(`${built.stdout ?? ''}${built.stderr ?? ''}`);
+      console.error('The build failed (see above); fix it, then run `pnpm demo` again.');
+      process.exit(built.status ?? 1);
+    }
+  }
+  console.log('');
+}
+
+const cli = await import(pathToFileURL(join(root, 'packages/cli/dist/index.js')).href);
+const code = await cli.runDemo(cli.processIo());
+process.exitCode = code;
+// Exit once idle; if a stray keep-alive socket lingers, exit anyway.
+setTimeout(() => process.exit(code), 500).unref();

@@ -9,65 +9,26 @@ import {
   type LightningNetwork,
   type LightningNetworkName,
   type LightningNode,
-  LightningPaymentError,
   mintL402Macaroon,
   RootKeyStore,
+  simulatorBackend as testkitSimulatorBackend,
 } from '@stipend/testkit/l402';
-import {
-  type BackendLookup,
-  type BackendPayment,
-  type LightningBackend,
-  LightningBackendError,
-} from './backend.js';
+import { type LightningBackend, LightningBackendError } from './backend.js';
 
-/** A backend that pays through the simulator; `preimageAs` re-encodes what it reports. */
+/**
+ * A backend that pays through the simulator; `preimageAs` re-encodes what it reports. The
+ * testkit's `simulatorBackend`, throwing this package's `LightningBackendError`.
+ */
 export function simulatorBackend(
   network: LightningNetwork,
   options: { preimageAs?: (hex: string) => string | Uint8Array; payer?: string } = {},
-): LightningBackend & { readonly calls: string[] } {
-  const calls: string[] = [];
-  const encode = options.preimageAs ?? ((hex: string) => hex);
-  return {
-    name: 'simulator',
-    calls,
-    async pay(request): Promise<BackendPayment> {
-      calls.push(`pay ${request.paymentHash} fee<=${request.maxFeeMsat}`);
-      try {
-        const result = await network.pay(request.invoice, {
-          maxFeeMsat: request.maxFeeMsat,
-          timeoutMs: request.timeoutMs,
-          payer: options.payer ?? 'wallet',
-        });
-        return { preimage: encode(result.preimage), feeMsat: result.feeMsat };
-      } catch (error) {
-        if (!(error instanceof LightningPaymentError)) throw error;
-        const unknown =
-          error.settled === 'unknown' ||
-          error.code === 'invoice_already_paid' ||
-          error.code === 'payment_in_flight';
-        throw new LightningBackendError(
-          error.code,
-          error.message,
-          unknown ? 'unknown' : 'not_paid',
-          error,
-        );
-      }
-    },
-    async lookup(paymentHash): Promise<BackendLookup> {
-      calls.push(`lookup ${paymentHash}`);
-      const found = network.lookup(paymentHash);
-      switch (found.status) {
-        case 'succeeded':
-          return { status: 'succeeded', preimage: encode(found.preimage), feeMsat: found.feeMsat };
-        case 'in_flight':
-          return { status: 'pending' };
-        case 'failed':
-          return { status: 'failed', reason: found.reason };
-        default:
-          return { status: 'not_found' };
-      }
-    },
-  };
+): LightningBackend & { readonly calls: readonly string[] } {
+  return testkitSimulatorBackend(network, {
+    payer: options.payer ?? 'wallet',
+    ...(options.preimageAs ? { preimageAs: options.preimageAs } : {}),
+    error: (code, message, outcome, cause) =>
+      new LightningBackendError(code, message, outcome, cause),
+  });
 }
 
 export const ORIGIN = 'https://api.example.com';

@@ -40,6 +40,12 @@ export {
   type NodeKey,
 } from './invoice.js';
 export {
+  type LndRestRequestRecord,
+  type LndRestStandIn,
+  type LndRestStandInOptions,
+  startLndRestStandIn,
+} from './lnd-rest-stand-in.js';
+export {
   decodeMacaroonV2,
   encodeMacaroonV2,
   MacaroonDecodeError,
@@ -71,3 +77,13 @@ export {
   type PaymentStats,
   type PayOptions,
 } from './simulator.js';
+export {
+  type SimulatorBackend,
+  SimulatorBackendError,
+  type SimulatorBackendOptions,
+  type SimulatorErrorFactory,
+  type SimulatorLookup,
+  type SimulatorPayment,
+  type SimulatorPayRequest,
+  simulatorBackend,
+} from './simulator-backend.js';

@@ -1,0 +1,356 @@
+/**
+ * `stipend fetch <url>`: a small curl for paid APIs.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import {
+  formatAmount,
+  formatUsd,
+  getCredentialUse,
+  getPayment,
+  isStipendError,
+  PaymentFailedError,
+  PolicyDeniedError,
+  parseUsd,
+  type StipendError,
+} from '@stipend/client';
+import { parse } from '../args.js';
+import { CliError, type CliIo, EXIT } from '../io.js';
+import { toJson } from '../output/json.js';
+import { btcPriceHint, missingWalletHints, unknownAssetHint } from '../wallets/missing.js';
+import { dryRun, renderDryRun } from './dry-run.js';
+import type { PayingSession } from './session.js';
+
+export const FETCH_HELP = `Usage: stipend fetch <url> [options]
+
+Sends an HTTP request; when the server answers 402 Payment Required (x402, L402 or MPP),
+pays it within the policy with a configured wallet and retries once.
+
+Options:
+  -X, --method <method>   HTTP method (default GET, or POST with --data)
+  -H, --header <h: v>     a request header (repeatable)
+  -d, --data <text>       request body; @file reads a file (repeatable, joined with &)
+      --max <usd>         per-request cap for this call, e.g. 0.05 (can only tighten the policy)
+      --policy <file>     JSON spend policy (default ~/.config/stipend/policy.json, else
+                          $0.10 per request and $1 per UTC day)
+      --wallets <file>    wallet settings (default ~/.config/stipend/wallets.json); STIPEND_*
+                          environment variables override it (see stipend help wallets)
+      --ledger <file>     the spend ledger (default ~/.config/stipend/ledger.jsonl)
+      --tag <name>        tag the call for tag rules and budgets (repeatable)
+      --dry-run           show the offers and what the policy would decide; pay nothing
+  -y, --yes               approve payments the policy sends for approval
+  -i, --include           print the response status line and headers
+      --json              print one JSON object (status, headers, body, payment, record)
+  -h, --help              this help
+
+A payment above the policy's approval threshold is asked on the terminal ([y/N]); without a
+terminal it is refused unless --yes is given (STIPEND_INTERACTIVE=1 asks on a piped stdin).
+Exit codes: 0 a response was received, 1 error, 2 usage, 3 payment refused, 4 payment failed.
+`;
+
+interface FetchFlags {
+  method?: string;
+  header?: string[];
+  data?: string[];
+  max?: string;
+  policy?: string;
+  wallets?: string;
+  ledger?: string;
+  tag?: string[];
+  'dry-run'?: boolean;
+  yes?: boolean;
+  include?: boolean;
+  json?: boolean;
+  help?: boolean;
+}
+
+/**
+ * Runs `stipend fetch`. Returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { fetchCommand } from './fetch.js';
+ * import { processIo } from '../io.js';
+ * process.exitCode = await fetchCommand(['https://api.example.com/paid', '--max', '0.05'], processIo());
+ * ```
+ */
+export async function fetchCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values: flags, positionals } = parse<FetchFlags>('fetch', args, {
+    method: { type: 'string', short: 'X' },
+    header: { type: 'string', short: 'H', multiple: true },
+    data: { type: 'string', short: 'd', multiple: true },
+    max: { type: 'string' },
+    policy: { type: 'string' },
+    wallets: { type: 'string' },
+    ledger: { type: 'string' },
+    tag: { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
+    include: { type: 'boolean', short: 'i' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (flags.help) {
+    io.stdout.write(FETCH_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) {
+    throw new CliError(
+      'stipend fetch: give exactly one URL (see stipend fetch --help)',
+      EXIT.usage,
+    );
+  }
+  const url = checkUrl(positionals[0]!);
+  if (flags.max !== undefined) {
+    try {
+      parseUsd(flags.max);
+    } catch {
+      throw new CliError(`--max must be a USD amount such as 0.05, not "${flags.max}"`, EXIT.usage);
+    }
+  }
+  const init = requestInit(flags);
+  // Wallet libraries (viem, the Lightning and Stripe wallets) load only past --help.
+  const { openSession } = await import('./session.js');
+  const session = openSession(io, flags);
+  try {
+    if (flags['dry-run']) {
+      const report = await dryRun(session, url, init, {
+        ...(flags.max !== undefined ? { maxUsd: flags.max } : {}),
+        ...(flags.tag ? { tags: flags.tag } : {}),
+      });
+      if (flags.json) {
+        io.stdout.write(`${toJson({ dryRun: true, policy: session.policy.source, ...report })}\n`);
+      } else {
+        io.stdout.write(renderDryRun(report));
+      }
+      return report.paymentAsked && !report.decision.pay ? EXIT.refused : EXIT.ok;
+    }
+    return await paidFetch(session, url, init, flags, io);
+  } finally {
+    await session.close();
+  }
+}
+
+async function paidFetch(
+  session: PayingSession,
+  url: string,
+  init: RequestInit,
+  flags: FetchFlags,
+  io: CliIo,
+): Promise<number> {
+  let response: Response;
+  try {
+    response = await session.payingFetch(url, {
+      ...init,
+      payment: {
+        ...(flags.max !== undefined ? { maxUsd: flags.max } : {}),
+        ...(flags.tag ? { tags: flags.tag } : {}),
+      },
+    });
+  } catch (error) {
+    return reportFailure(error, session, flags, io);
+  }
+  const payment = getPayment(response);
+  const credential = getCredentialUse(response);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (flags.json) {
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+    const type = response.headers.get('content-type') ?? '';
+    let json: unknown;
+    if (/\bjson\b/i.test(type)) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+    }
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    io.stdout.write(
+      `${toJson({
+        url: response.url || url,
+        method: (init.method ?? 'GET').toUpperCase(),
+        status: response.status,
+        statusText: response.statusText,
+        headers,
+        body: text,
+        ...(json !== undefined ? { json } : {}),
+        payment: payment
+          ? {
+              status: payment.status,
+              record: payment.record,
+              ...(payment.receipt ? { receipt: payment.receipt } : {}),
+              ...(payment.error ? { error: payment.error.toJSON() } : {}),
+            }
+          : null,
+        credentialReused: credential ?? null,
+        policy: session.policy.source,
+        ledger: session.ledger.path,
+      })}\n`,
+    );
+    return EXIT.ok;
+  }
+  if (flags.include) {
+    io.stdout.write(`HTTP ${response.status} ${response.statusText}\n`);
+    response.headers.forEach((value, name) => {
+      io.stdout.write(`${name}: ${value}\n`);
+    });
+    io.stdout.write('\n');
+  }
+  io.stdout.write(bytes);
+  if (payment) {
+    const r = payment.record;
+    const cost = formatUsd(r.committedUsdMicros ?? r.reservedUsdMicros);
+    const payee = r.payee === 'unverified' ? 'a payee the invoice does not name' : r.payee;
+    const what = `${formatAmount(r.amount)} via ${r.protocol}:${r.scheme} to ${payee}`;
+    if (payment.status === 'paid') {
+      io.stderr.write(`stipend: paid ${cost} (${what}); ledger record ${r.id}\n`);
+    } else {
+      const moved = r.status === 'committed' ? 'yes' : r.status === 'released' ? 'no' : 'unknown';
+      io.stderr.write(
+        `stipend: the server refused the paid retry (${payment.error?.shortMessage ?? r.failure?.message ?? payment.status}); money moved: ${moved}; ledger record ${r.id}\n`,
+      );
+    }
+  } else if (credential) {
+    io.stderr.write(
+      `stipend: reused a credential paid earlier (${credential.protocol}, payment ${credential.reference}); nothing new was paid\n`,
+    );
+  }
+  return EXIT.ok;
+}
+
+function reportFailure(
+  error: unknown,
+  session: PayingSession,
+  flags: FetchFlags,
+  io: CliIo,
+): number {
+  if (!isStipendError(error)) {
+    const cause = (error as { cause?: { message?: string } })?.cause?.message;
+    throw new CliError(
+      `stipend fetch: the request failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}`,
+    );
+  }
+  const stipendError = error as StipendError;
+  const hints =
+    error instanceof PolicyDeniedError
+      ? missingWalletHints(
+          session.offersSeen.filter((offer) =>
+            error.offers.some(
+              (denial) => denial.offerId === offer.id && denial.code === 'no_wallet',
+            ),
+          ),
+          session.parts.wallets,
+          session.settings.file,
+        )
+      : [];
+  const assetHint = unknownAssetHint(
+    [error.message, ...stipendError.metaMessages].join('\n'),
+    session.settings.file,
+  );
+  if (assetHint) hints.push(assetHint);
+  if (error instanceof PolicyDeniedError) {
+    const units = error.offers.map((denial) => {
+      const offer = session.offersSeen.find((seen) => seen.id === denial.offerId);
+      return offer?.amount.unit.kind === 'msat' ? 'lightning:msat' : '';
+    });
+    const priceHint = btcPriceHint(
+      error.offers.map((denial) => denial.code),
+      units,
+      session.settings.file,
+    );
+    if (priceHint) hints.push(priceHint);
+  }
+  const refused = error.code === 'POLICY_DENIED' || error.code.startsWith('APPROVAL_');
+  const code =
+    error instanceof PaymentFailedError ? EXIT.paymentFailed : refused ? EXIT.refused : EXIT.error;
+  if (flags.json) {
+    io.stdout.write(
+      `${toJson({
+        error: stipendError.toJSON(),
+        hints,
+        offers: session.offersSeen,
+        policy: session.policy.source,
+        ledger: session.ledger.path,
+      })}\n`,
+    );
+    return code;
+  }
+  const lines = [
+    `stipend: ${hints.length > 0 ? 'not paid' : 'refused'}: ${stipendError.shortMessage}`,
+  ];
+  // One offer: its reason is the message already. Several: say why each was refused.
+  if (error instanceof PolicyDeniedError && hints.length === 0 && error.offers.length > 1) {
+    for (const denial of error.offers)
+      lines.push(`  - ${denial.protocol}/${denial.scheme} ${denial.amount}: ${denial.reason}`);
+  }
+  for (const hint of hints) lines.push(`  ${hint}`);
+  if (error instanceof PaymentFailedError) {
+    lines.push(
+      `  money moved: ${error.paid === 'unknown' ? 'unknown (it is reconciled before paying again)' : error.paid ? 'yes' : 'no'}`,
+    );
+  }
+  io.stderr.write(`${lines.join('\n')}\n`);
+  return code;
+}
+
+function checkUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(
+      `stipend fetch: "${text}" is not a URL (e.g. https://api.example.com/data)`,
+      EXIT.usage,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(
+      `stipend fetch: only http(s) URLs are fetched, not ${url.protocol}`,
+      EXIT.usage,
+    );
+  }
+  return url.href;
+}
+
+function requestInit(flags: FetchFlags): RequestInit {
+  const headers = new Headers();
+  for (const header of flags.header ?? []) {
+    const colon = header.indexOf(':');
+    if (colon <= 0) {
+      throw new CliError(`-H "${header}" is not a header: write it as "Name: value"`, EXIT.usage);
+    }
+    try {
+      headers.append(header.slice(0, colon).trim(), header.slice(colon + 1).trim());
+    } catch (error) {
+      throw new CliError(`-H "${header}": ${(error as Error).message}`, EXIT.usage);
+    }
+  }
+  let body: Uint8Array<ArrayBuffer> | undefined;
+  if (flags.data && flags.data.length > 0) {
+    const parts = flags.data.map((part) => {
+      if (!part.startsWith('@')) return Buffer.from(part, 'utf8');
+      const path = part.slice(1);
+      try {
+        return readFileSync(path === '-' ? 0 : path);
+      } catch (error) {
+        throw new CliError(
+          `-d ${part}: cannot read ${path}: ${(error as Error).message}`,
+          EXIT.usage,
+        );
+      }
+    });
+    const joined = parts.flatMap((part, i) => (i === 0 ? [part] : [Buffer.from('&'), part]));
+    body = new Uint8Array(Buffer.concat(joined));
+    if (!headers.has('content-type'))
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+  }
+  const method = (flags.method ?? (body !== undefined ? 'POST' : 'GET')).toUpperCase();
+  if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
+    throw new CliError(`-d sends a body, which ${method} cannot carry: add -X POST`, EXIT.usage);
+  }
+  return { method, headers, ...(body !== undefined ? { body } : {}) };
+}

@@ -1,0 +1,79 @@
+/**
+ * `stipend ledger`: what was spent, per host and rail, and exports of the records.
+ *
+ * @module
+ */
+import { parse } from '../args.js';
+import { homeFiles } from '../home.js';
+import { CliError, type CliIo, EXIT } from '../io.js';
+import { formatJsonl, readLedgerFile } from '../ledger/jsonl.js';
+import { formatCsv, ledgerTotals, renderTotals } from '../ledger/report.js';
+import { toJson } from '../output/json.js';
+
+export const LEDGER_HELP = `Usage: stipend ledger [options]
+
+Shows what the ledger records: payments and USD spent per host and rail, and what is held
+until its outcome is known.
+
+Options:
+      --ledger <file>          the ledger (default ~/.config/stipend/ledger.jsonl, or STIPEND_LEDGER)
+      --export <jsonl|csv>     print every record instead (JSON lines or CSV)
+      --json                   print the totals as JSON
+  -h, --help                   this help
+`;
+
+/**
+ * Runs `stipend ledger`. Returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { ledgerCommand } from './ledger.js';
+ * import { processIo } from '../io.js';
+ * await ledgerCommand(['--export', 'csv'], processIo());
+ * ```
+ */
+export async function ledgerCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse<{
+    ledger?: string;
+    export?: string;
+    json?: boolean;
+    help?: boolean;
+  }>('ledger', args, {
+    ledger: { type: 'string' },
+    export: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout.write(LEDGER_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) {
+    throw new CliError(`stipend ledger takes no arguments (got "${positionals[0]}")`, EXIT.usage);
+  }
+  if (values.export !== undefined && values.export !== 'jsonl' && values.export !== 'csv') {
+    throw new CliError(`--export must be jsonl or csv, not "${values.export}"`, EXIT.usage);
+  }
+  const path = values.ledger ?? homeFiles(io.env).ledger;
+  let records: ReturnType<typeof readLedgerFile>;
+  try {
+    records = readLedgerFile(path);
+  } catch (error) {
+    throw new CliError(`Cannot read the ledger: ${(error as Error).message}`);
+  }
+  if (values.export === 'jsonl') {
+    io.stdout.write(formatJsonl(records));
+  } else if (values.export === 'csv') {
+    io.stdout.write(formatCsv(records));
+  } else if (values.json) {
+    io.stdout.write(
+      `${toJson({ ledger: path, records: records.length, totals: ledgerTotals(records) })}\n`,
+    );
+  } else {
+    io.stdout.write(
+      `Ledger ${path} (${records.length} record${records.length === 1 ? '' : 's'})\n\n`,
+    );
+    io.stdout.write(`${renderTotals(records)}\n`);
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,24 @@
+/**
+ * A TLS key and self-signed certificate for 127.0.0.1, valid 2000–2100, for the HTTPS proxy
+ * test only. It is a PUBLIC test key (it is in this repository): never trust it elsewhere.
+ * Made with `openssl ca -selfsign -startdate 20000101000000Z -enddate 21000101000000Z`.
+ */
+
+export const TEST_TLS_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgynnAKDrJ23w3Gm6s
+nZEROQ9L48AYjYLTTwUJtvm02lShRANCAARFUb9UAELOfmYzXYv4IkmxAkXJdI18
+bwByA7nHt2KKlaxFwgsFg2VpfpmVzZkBey/loZt9sO5DTqGw2/1a5Jai
+-----END PRIVATE KEY-----
+`;
+
+export const TEST_TLS_CERT = `-----BEGIN CERTIFICATE-----
+MIIBZjCCAQ2gAwIBAgIBATAKBggqhkjOPQQDAjAbMRkwFwYDVQQDDBBzdGlwZW5k
+LWNsaS10ZXN0MCAXDTAwMDEwMTAwMDAwMFoYDzIxMDAwMTAxMDAwMDAwWjAbMRkw
+FwYDVQQDDBBzdGlwZW5kLWNsaS10ZXN0MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD
+QgAERVG/VABCzn5mM12L+CJJsQJFyXSNfG8AcgO5x7diipWsRcILBYNlaX6Zlc2Z
+AXsv5aGbfbDuQ06hsNv9WuSWoqNAMD4wDwYDVR0RBAgwBocEfwAAATAMBgNVHRME
+BTADAQH/MB0GA1UdDgQWBBQLNHOWzdVCSDji7sC1kbvo96g/vjAKBggqhkjOPQQD
+AgNHADBEAiAJyvumPok6AhqBj+xPr3WaC6LdgopjL7tDoDTzKclrIwIgDU4dY8OY
+0KT1GF6h6HfS7RffN1J9tDx/Byw12yLMpRE=
+-----END CERTIFICATE-----
+`;
