@@ -23,12 +23,23 @@ export async function commitPayment(
   fee?: Amount,
 ): Promise<void> {
   const committed = await core.engine.commit(payment.decision, actual, actual ? fee : undefined);
+  rememberPaid(core, payment.purchaseKey);
   await core.ledger.update(payment.recordId, {
     ...patch,
     status: 'committed',
     committedUsdMicros: committed,
     updatedAt: core.now(),
   });
+}
+
+const MAX_PAID_KEYS = 10_000;
+
+/** Remembers that a purchase was paid, so a caller's idempotency key is never paid twice. */
+function rememberPaid(core: Core, key: string): void {
+  core.paidKeys.delete(key);
+  core.paidKeys.add(key);
+  if (core.paidKeys.size > MAX_PAID_KEYS)
+    core.paidKeys.delete(core.paidKeys.values().next().value!);
 }
 
 /** Releases the reservation: no money moved. */

@@ -41,6 +41,10 @@ export interface Core {
   readonly held: Map<string, HeldPayment>;
   /** Reusable purchases under way, per reuse key (single flight). */
   readonly inflight: Map<string, Promise<void>>;
+  /** Purchases under way per caller-supplied idempotency key: one at a time. */
+  readonly purchasing: Map<string, Promise<void>>;
+  /** Purchase keys whose payment was committed (recent ones; checked for explicit keys). */
+  readonly paidKeys: Set<string>;
 }
 
 /** A payment the core has decided on and booked; what it needs to settle it later. */

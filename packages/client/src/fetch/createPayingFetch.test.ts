@@ -333,3 +333,27 @@ describe('what is committed', () => {
     });
   });
 });
+
+describe('large 402 bodies', () => {
+  it('a chunked JSON 402 body past the read cap does not hang the call', async () => {
+    const chunk = new TextEncoder().encode(`{"pad":"${'x'.repeat(16 * 1024)}`);
+    route(
+      () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              for (let i = 0; i < 8; i++) controller.enqueue(chunk);
+              controller.enqueue(new TextEncoder().encode('"}'));
+              controller.close();
+            },
+          }),
+          { status: 402, headers: { 'content-type': 'application/json' } },
+        ),
+    );
+    const { wallet } = setup({});
+    const payingFetch = createPayingFetch({ wallets: [wallet] }); // default adapters read JSON 402s
+    const response = await payingFetch(`${ORIGIN}/big`);
+    expect(response.status).toBe(402);
+    expect(wallet.calls).toEqual([]);
+  }, 10_000);
+});

@@ -36,7 +36,7 @@ import { x402Adapter } from '../protocols/x402/adapter.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { type PreparedRequest, prepareRequest } from './body.js';
 import { sendAndConclude } from './conclude.js';
-import type { Core } from './core.js';
+import { type Core, reported } from './core.js';
 import { readOffers } from './offers.js';
 import { attachCredentialUse } from './outcome.js';
 import { installFetch, uninstallFetch } from './polyfill.js';
@@ -213,6 +213,8 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     }),
     held: new Map(),
     inflight: new Map(),
+    purchasing: new Map(),
+    paidKeys: new Set(),
   };
   const usesCredentials = adapters.some((adapter) => adapter.heldCredential);
   const advertise = acceptPaymentRule(config, adapters, core.engine.policy.prefer);
@@ -341,6 +343,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
         finish();
       };
     }
+    const exclusive = await oneAtATime(options.idempotencyKey, input.url.href);
     try {
       const retry = retryRequest(prepared, options, input.url);
       const bought = await purchase(core, {
@@ -354,8 +357,38 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       if ('awaiting' in bought) return bought.awaiting;
       return (await sendAndConclude(core, bought, prepared)).response;
     } finally {
+      exclusive();
       done();
     }
+  }
+
+  /**
+   * With a caller-supplied idempotency key, one purchase at a time: a concurrent call waits
+   * for the first to end, and a key already paid is never paid again (`ALREADY_PAID`).
+   * Returns the function that lets the next one in.
+   */
+  async function oneAtATime(key: string | undefined, url: string): Promise<() => void> {
+    if (key === undefined) return () => {};
+    for (let busy = core.purchasing.get(key); busy; busy = core.purchasing.get(key)) await busy;
+    if (core.paidKeys.has(key)) {
+      throw reported(
+        core,
+        url,
+        new PaymentFailedError({
+          code: 'ALREADY_PAID',
+          reason: 'already_paid',
+          paid: true,
+          message: `The purchase with idempotency key "${key}" was already paid; it is not paid again. Use a new key for a new purchase.`,
+          resume: { idempotencyKey: key },
+        }),
+      );
+    }
+    let release = () => {};
+    core.purchasing.set(key, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      core.purchasing.delete(key);
+      release();
+    };
   }
 
   function reuseKeys(offers: readonly PaymentOffer[]): string[] {

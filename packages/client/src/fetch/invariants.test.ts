@@ -482,3 +482,47 @@ describe('invariant 6: an unknown outcome is reconciled with the rail before pay
     expect(record?.status).toBe('released');
   });
 });
+
+describe('invariant 2 with a caller-supplied idempotency key', () => {
+  it('concurrent calls with one key pay once; the others are told it is already paid', async () => {
+    const { payingFetch, paywall, wallet, rail } = setup({ '/paid': { offers: [usdc(1000n)] } });
+    route(paywall);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        payingFetch(`${ORIGIN}/paid`, { payment: { idempotencyKey: 'order-7' } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value.status === 200)).toHaveLength(
+      1,
+    );
+    const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(refused).toHaveLength(9);
+    for (const r of refused) expect(r.reason).toMatchObject({ code: 'ALREADY_PAID', paid: true });
+    expect(wallet.calls).toHaveLength(1);
+    expect(rail.settledTotal()).toBe(1000n);
+    // A different key is a different purchase.
+    expect(
+      (await payingFetch(`${ORIGIN}/paid`, { payment: { idempotencyKey: 'order-8' } })).status,
+    ).toBe(200);
+  });
+
+  it('after the rail confirms a held payment, the key stays paid', async () => {
+    const { payingFetch, paywall, wallet } = setup(
+      { '/paid': { offers: [usdc(1000n)] } },
+      { settlement: 'final' },
+    );
+    route(paywall);
+    wallet.injectFault('unknown-after-paying');
+    const call = { payment: { idempotencyKey: 'order-9' } };
+    await expect(payingFetch(`${ORIGIN}/paid`, call)).rejects.toMatchObject({
+      code: 'OUTCOME_UNKNOWN',
+    });
+    await expect(payingFetch(`${ORIGIN}/paid`, call)).rejects.toMatchObject({
+      code: 'ALREADY_PAID',
+    });
+    await expect(payingFetch(`${ORIGIN}/paid`, call)).rejects.toMatchObject({
+      code: 'ALREADY_PAID',
+    });
+    expect(wallet.calls).toHaveLength(1);
+  });
+});

@@ -29,6 +29,19 @@ function hidesHeaders(response: Response): boolean {
   return true;
 }
 
+/** A cross-origin 402 whose payment headers the server did not expose to this page. */
+function hiddenByCors(response: Response): boolean {
+  return response.type === 'cors' && response.status === 402 && hidesHeaders(response);
+}
+
+function hiddenError(url: URL): ChallengeParseError {
+  return new ChallengeParseError({
+    protocol: 'unknown',
+    code: 'CHALLENGE_HIDDEN',
+    message: `The 402 from ${url.origin} hides its payment headers from this page (CORS). The server must send Access-Control-Expose-Headers listing PAYMENT-REQUIRED, WWW-Authenticate and PAYMENT-RESPONSE / Payment-Receipt; nothing was paid.`,
+  });
+}
+
 /** The offers of a 402 and what was read to get them. */
 export interface ReadOffers {
   readonly input: ChallengeInput;
@@ -55,18 +68,7 @@ export async function readOffers(
   );
   const relevant = core.adapters.filter((adapter) => adapter.detect(input));
   if (relevant.length === 0) {
-    if (response.type === 'cors' && response.status === 402 && hidesHeaders(response)) {
-      // A cross-origin 402 whose payment headers the server did not expose to this page.
-      throw reported(
-        core,
-        input.url.href,
-        new ChallengeParseError({
-          protocol: 'unknown',
-          code: 'CHALLENGE_HIDDEN',
-          message: `The 402 from ${input.url.origin} hides its payment headers from this page (CORS). The server must send Access-Control-Expose-Headers listing PAYMENT-REQUIRED, WWW-Authenticate and PAYMENT-RESPONSE / Payment-Receipt; nothing was paid.`,
-        }),
-      );
-    }
+    if (hiddenByCors(response)) throw reported(core, input.url.href, hiddenError(input.url));
     return undefined;
   }
 
@@ -98,7 +100,9 @@ export async function readOffers(
     errors: [...headerErrors, ...errors.map((error) => error.shortMessage)],
   });
   if (offers.length === 0 && errors.length === 0 && dropped === 0) {
-    // Recognised by shape only (a JSON 402, say) and nothing to offer: not ours to pay.
+    // Recognised by shape only (a JSON 402, say) and nothing to offer: not ours to pay —
+    // unless CORS hid the headers that carried the terms.
+    if (hiddenByCors(response)) throw reported(core, url, hiddenError(input.url));
     return undefined;
   }
   if (offers.length === 0) {

@@ -17,7 +17,9 @@ export async function readTextBounded(
     if (done) break;
     size += value.byteLength;
     if (size > cap) {
-      await reader.cancel().catch(() => {});
+      // Not awaited: cancelling one branch of a tee'd clone settles only when the other branch
+      // is cancelled too, so awaiting it could hang the call.
+      reader.cancel().catch(() => {});
       return undefined;
     }
     chunks.push(value);

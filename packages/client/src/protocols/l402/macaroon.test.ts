@@ -85,3 +85,11 @@ describe('readMacaroon', () => {
     expect(info.l402).toBeUndefined();
   });
 });
+
+describe('readMacaroon on hostile padding', () => {
+  it('a long run of "=" followed by another character is refused in linear time', () => {
+    // With /=+$/ this took seconds at 64 KiB; the test's own timeout is the guard.
+    expect(readMacaroon(`${'='.repeat(64 * 1024)}x`)).toBeUndefined();
+    expect(readMacaroon(`AgEE${'='.repeat(64 * 1024)}`)).toBeUndefined();
+  }, 2_000);
+});
