@@ -1,5 +1,5 @@
 /**
- * Adversarial MPP servers, beyond `test/mpp/hostile.test.ts` (catalogue ids M1–M11 in
+ * Adversarial MPP servers, beyond `test/mpp/hostile.test.ts` (catalogue ids M1–M13 in
  * README.md), against the MPP adapter and `stripeWallet` (the real `stripe` SDK on the SPT
  * stand-in). Each case: no PaymentIntent is charged (counted at the Stripe stand-in), no token
  * is issued unless the policy approved that exact offer (and such a token is revoked unused),
@@ -262,6 +262,33 @@ describe('adversarial MPP: changed terms and lying receipts', () => {
     expect(payment?.error?.code).toBe('PAYMENT_FAILED');
     // The token was never charged, so revoking it proves nothing moved, whatever the receipt says.
     expect((payment?.error as PaymentFailedError | undefined)?.paid).toBe(false);
+    expect(payment?.record.status).toBe('released');
+    expect(tokensIssued() - tokens).toBe(1);
+    expect(charged()).toBe(0);
+  });
+
+  it('M13 a 2 MiB problem body sent chunked (no length): read up to the cap, the token revoked, released', async () => {
+    const tokens = tokensIssued();
+    const huge = JSON.stringify({
+      type: 'https://paymentauth.org/problems/verification-failed',
+      detail: 'x'.repeat(2 * 1024 * 1024),
+    });
+    hostile.handler = (req, res) => {
+      if (!String(req.headers.authorization ?? '').startsWith('Payment ')) {
+        answer402(res, challenge(), problem('payment-required'));
+        return;
+      }
+      res.writeHead(402, {
+        'www-authenticate': challenge(),
+        'content-type': 'application/problem+json',
+      });
+      res.end(huge);
+    };
+    const started = performance.now();
+    const response = await payingFetch()(`${hostile.origin}/article`);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const payment = getPayment(response);
+    expect(payment?.error?.code).toBe('PAYMENT_FAILED');
     expect(payment?.record.status).toBe('released');
     expect(tokensIssued() - tokens).toBe(1);
     expect(charged()).toBe(0);

@@ -1,6 +1,6 @@
 /**
  * Adversarial x402 servers, beyond `test/x402/hostile.test.ts` (see the catalogue in
- * README.md, ids X1–X14). Each case: the wallet (a counting signer) signs nothing the policy
+ * README.md, ids X1–X15). Each case: the wallet (a counting signer) signs nothing the policy
  * did not approve for that exact offer, no proof reaches the server unless approved, and the
  * call ends with a typed StipendError (thrown, or attached to the response).
  */
@@ -163,8 +163,7 @@ describe('adversarial x402: malformed encodings and size bombs', () => {
   });
 
   it('X10 a 1 MiB body on the refusal of the paid retry (declared length): not read, held, typed error', async () => {
-    // With Content-Length the bounded reader refuses at once. Sent chunked (no length), the same
-    // answer hangs the call forever: see README, "bugs found" (readTextBounded).
+    // With Content-Length the bounded reader refuses at once; X15 sends it chunked.
     const { payingFetch, signed } = setup();
     const huge = 'x'.repeat(1024 * 1024);
     hostile.handler = (req, res) =>
@@ -263,5 +262,35 @@ describe('adversarial x402: changed terms, loops and lying receipts', () => {
     expect(payment?.record.status).toBe('committed');
     expect(signed).toHaveLength(1);
     expect(proofsReceived()).toBe(1);
+  });
+
+  it('X15 the same 1 MiB refusal sent chunked (no length): read up to the cap, answered, held', async () => {
+    const { payingFetch, signed } = setup();
+    const huge = 'x'.repeat(1024 * 1024);
+    hostile.handler = (req, res) =>
+      req.headers['payment-signature']
+        ? answer(res, 402, {}, huge)
+        : answer(res, 402, { 'payment-required': b64(terms([requirement()])) });
+    const started = performance.now();
+    const response = await payingFetch(`${hostile.origin}/paid`);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const payment = getPayment(response);
+    expect(payment?.error?.code).toBe('PAYMENT_FAILED');
+    expect(payment?.record.status).toBe('held');
+    expect(signed).toHaveLength(1);
+  });
+});
+
+describe('x402 adapter: no hang on an oversized 402 without terms', () => {
+  it('an 8 MiB chunked JSON 402 with no terms comes back as it is, promptly, nothing signed', async () => {
+    const { payingFetch, signed } = setup();
+    const huge = JSON.stringify({ error: 'pay up', padding: 'x'.repeat(8 * 1024 * 1024) });
+    hostile.handler = (_req, res) => answer(res, 402, {}, huge);
+    const started = performance.now();
+    const response = await payingFetch(`${hostile.origin}/paid`);
+    expect(response.status).toBe(402);
+    expect(getPayment(response)).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(signed).toHaveLength(0);
   });
 });

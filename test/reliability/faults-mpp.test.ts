@@ -196,6 +196,24 @@ describe('MPP (mppx + Stripe stand-ins): duplicate 402s', () => {
 });
 
 describe('MPP (mppx + Stripe stand-ins): retry storm and clock skew', () => {
+  it('8 concurrent calls for one purchase (same key): one charge, 7 ALREADY_PAID', async () => {
+    const before = charged().length;
+    const { payingFetch } = setup();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, () =>
+        payingFetch(server.urlOf('/article'), { payment: { idempotencyKey: 'mpp-one-purchase' } }),
+      ),
+    );
+    const codes = outcomes.map((o) =>
+      o.status === 'fulfilled' ? o.value.status : (o.reason as { code?: string }).code,
+    );
+    expect(codes.filter((c) => c === 200)).toHaveLength(1);
+    expect(codes.filter((c) => c === 'ALREADY_PAID')).toHaveLength(7);
+    expect(charged().length - before).toBe(1);
+    expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
+    await expectTruthful(payingFetch);
+  });
+
   it('10 concurrent separate purchases against a budget for 3 ($0.50 each): exactly 3 charged', async () => {
     const before = charged().length;
     const { payingFetch } = setup({ total: '1.50' });

@@ -154,6 +154,8 @@ describe('stand-in rail: wallet timeouts', () => {
     expect(error.resume?.reference).toBe(since(from)[0]?.reference);
     expect(await ledgerStatuses(payingFetch)).toEqual(['held']);
     expect(await failureCode(payingFetch(`${server.url}paid`, key))).toBe('ALREADY_PAID');
+    // Once the rail has confirmed it, the key is never paid again.
+    expect(await failureCode(payingFetch(`${server.url}paid`, key))).toBe('ALREADY_PAID');
     expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
     expect(await heldMicros(payingFetch)).toBe(0n);
     expect(await committedMicros(payingFetch)).toBe(1000n);
@@ -268,6 +270,25 @@ describe('stand-in rail: retry storms', () => {
       ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(since(from)).toHaveLength(1);
+    expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
+    await expectTruthful(payingFetch, from);
+  });
+
+  it('20 concurrent calls for one purchase (same key, not reusable): one payment, 19 ALREADY_PAID', async () => {
+    const from = rail.payments().length;
+    const { payingFetch } = setup();
+    const key = { payment: { idempotencyKey: 'storm-one-purchase' } };
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, () => payingFetch(`${server.url}paid`, key)),
+    );
+    const codes = outcomes.map((o) =>
+      o.status === 'fulfilled' ? o.value.status : (o.reason as { code?: string }).code,
+    );
+    expect(codes.filter((c) => c === 200)).toHaveLength(1);
+    expect(codes.filter((c) => c === 'ALREADY_PAID')).toHaveLength(19);
+    // The key stays paid: a later call does not pay again either.
+    expect(await failureCode(payingFetch(`${server.url}paid`, key))).toBe('ALREADY_PAID');
     expect(since(from)).toHaveLength(1);
     expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
     await expectTruthful(payingFetch, from);

@@ -234,6 +234,24 @@ describe('x402 on anvil: duplicate 402s', () => {
 });
 
 describe('x402 on anvil: retry storm and clock skew', () => {
+  it('8 concurrent calls for one purchase (same key): one settlement on chain, 7 ALREADY_PAID', async () => {
+    const before = settlements();
+    const { payingFetch, inner } = setup();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, () =>
+        payingFetch(`${server.url}/weather`, { payment: { idempotencyKey: 'x402-one-purchase' } }),
+      ),
+    );
+    const codes = outcomes.map((o) =>
+      o.status === 'fulfilled' ? o.value.status : (o.reason as { code?: string }).code,
+    );
+    expect(codes.filter((c) => c === 200)).toHaveLength(1);
+    expect(codes.filter((c) => c === 'ALREADY_PAID')).toHaveLength(7);
+    expect(settlements() - before).toBe(1);
+    expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
+    await expectTruthful(payingFetch, inner);
+  });
+
   it('12 concurrent separate purchases against a budget for 3: exactly 3 settle on chain', async () => {
     const before = settlements();
     const balance = await payeeBalance();
