@@ -516,12 +516,19 @@ type CallOptions = PaymentInit & { callKey?: string };
  */
 function retryRequest(prepared: PreparedRequest, options: CallOptions, issuer?: URL): RetryRequest {
   const url = issuer ?? absoluteUrl(prepared.url);
-  options.callKey ??= options.idempotencyKey ?? randomId('k_');
+  let headers: Headers | undefined;
+  // Lazy: every request is looked at for held credentials, but only a payment needs these.
   return {
     method: prepared.method,
     url,
-    headers: new Headers(prepared.init.headers),
-    idempotencyKey: options.callKey,
+    get headers() {
+      headers ??= new Headers(prepared.init.headers);
+      return headers;
+    },
+    get idempotencyKey() {
+      options.callKey ??= options.idempotencyKey ?? randomId('k_');
+      return options.callKey;
+    },
   };
 }
 
