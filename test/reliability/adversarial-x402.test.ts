@@ -198,10 +198,11 @@ describe('adversarial x402: changed terms, loops and lying receipts', () => {
     const response = await payingFetch(`${hostile.origin}/paid`);
     const error = getPayment(response)?.error as PaymentFailedError;
     expect(error.code).toBe('PAYMENT_FAILED');
-    expect(error.paid).toBe(false);
+    // Refused, but the seller holds a valid authorization: counted until it expires.
+    expect(error.paid).toBe('unknown');
     expect(signed).toHaveLength(1);
     expect(proofsReceived()).toBe(1);
-    expect(getPayment(response)?.record.status).toBe('released');
+    expect(getPayment(response)?.record.status).toBe('held');
   });
 
   it('X12 after the proof, an "upto" offer for 100× the price: not signed', async () => {
@@ -240,9 +241,10 @@ describe('adversarial x402: changed terms, loops and lying receipts', () => {
         : answer(res, 402, { 'payment-required': b64(terms([requirement()])) });
     const response = await payingFetch(`${hostile.origin}/paid`);
     const payment = getPayment(response);
-    expect(payment?.status).toBe('rejected');
+    // The receipt's "nothing moved" is the server's word: the authorization stays counted.
+    expect(payment?.status).toBe('unknown');
     expect(payment?.error?.code).toBe('PAYMENT_FAILED');
-    expect(payment?.record.status).toBe('released');
+    expect(payment?.record.status).toBe('held');
     expect(signed).toHaveLength(1);
   });
 
@@ -257,9 +259,9 @@ describe('adversarial x402: changed terms, loops and lying receipts', () => {
     const response = await payingFetch(`${hostile.origin}/paid`);
     const payment = getPayment(response);
     expect(payment?.error?.code).toBe('PAYMENT_FAILED');
-    expect((payment?.error as PaymentFailedError | undefined)?.paid).toBe(true);
-    // Committed: the budget over-counts rather than under-counts.
-    expect(payment?.record.status).toBe('committed');
+    // Neither believed nor released: held (counted) until the rail says what happened.
+    expect((payment?.error as PaymentFailedError | undefined)?.paid).toBe('unknown');
+    expect(payment?.record.status).toBe('held');
     expect(signed).toHaveLength(1);
     expect(proofsReceived()).toBe(1);
   });

@@ -169,15 +169,19 @@ describe('L402 on the simulated network: wallet timeouts', () => {
 });
 
 describe('L402 on the simulated network: the server took the payment, the client did not hear it', () => {
-  it('lost response after paying: held, then ALREADY_PAID and committed; paid once', async () => {
+  it('lost response after paying: committed, then delivered with the kept proof; paid once', async () => {
     const before = succeeded();
     const { payingFetch } = setup();
     proxy.plan = (req) => (isProof(req.headers.authorization) ? 'lose-response' : 'forward');
     const key = { payment: { idempotencyKey: 'l402-lost' } };
+    // The invoice was paid (final): committed at once, the preimage kept.
     expect(await failureCode(payingFetch(`${proxy.origin}/quote`, key))).toBe('OUTCOME_UNKNOWN');
-    expect(await ledgerStatuses(payingFetch)).toEqual(['held']);
+    expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
     proxy.plan = () => 'forward';
-    expect(await failureCode(payingFetch(`${proxy.origin}/quote`, key))).toBe('ALREADY_PAID');
+    // The same purchase is delivered with the kept proof, never paid again.
+    expect((await payingFetch(`${proxy.origin}/quote`, key)).status).toBe(200);
+    // From then on the token is a held credential: reused, nothing paid.
+    expect((await payingFetch(`${proxy.origin}/quote`, key)).status).toBe(200);
     expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
     expect(succeeded() - before).toBe(1);
     await expectTruthful(payingFetch);

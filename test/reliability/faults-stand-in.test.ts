@@ -112,7 +112,7 @@ async function expectTruthful(payingFetch: PayingFetch, from: number): Promise<v
 }
 
 describe('stand-in rail: wallet timeouts', () => {
-  it('timeout, then success (final settlement): held, never paid again for the same purchase', async () => {
+  it('timeout, then success (final settlement): the late payment is booked and delivered with its proof, never paid again', async () => {
     const from = rail.payments().length;
     const { payingFetch, wallet } = setup({ settlement: 'final' });
     wallet.inject({ kind: 'late-success', delayMs: 600 });
@@ -120,13 +120,14 @@ describe('stand-in rail: wallet timeouts', () => {
     expect(await failureCode(payingFetch(`${server.url}paid`, key))).toBe('OUTCOME_UNKNOWN');
     expect(await heldMicros(payingFetch)).toBe(1000n);
     await Promise.all(wallet.late);
-    // The same purchase again: never a second payment while the first is unknown.
-    expect(['OUTCOME_UNKNOWN', 'ALREADY_PAID']).toContain(
-      await failureCode(payingFetch(`${server.url}paid`, key)),
-    );
+    // The late answer was booked (paid, its proof kept): the same purchase is delivered with
+    // that proof, never paid a second time.
+    const delivered = await payingFetch(`${server.url}paid`, key);
+    expect(delivered.status).toBe(200);
     expect(since(from)).toHaveLength(1);
     expect(settled(from)).toHaveLength(1);
-    expect(['held', 'committed']).toContain((await ledgerStatuses(payingFetch))[0]);
+    expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
+    expect(await failureCode(payingFetch(`${server.url}paid`, key))).toBe('ALREADY_PAID');
     await expectTruthful(payingFetch, from);
   });
 
@@ -198,29 +199,32 @@ describe('stand-in rail: the server took the payment, the client did not hear it
     await expectTruthful(payingFetch, from);
   });
 
-  it('server 500 after settlement (route handler failed): unknown, then ALREADY_PAID', async () => {
+  it('server 500 after settlement (route handler failed): the rail says paid at once, then ALREADY_PAID', async () => {
     const from = rail.payments().length;
     const { payingFetch } = setup();
     const key = { payment: { idempotencyKey: 'fragile' } };
     const response = await payingFetch(`${server.url}fragile`, key);
     expect(response.status).toBe(500);
-    expect(getPayment(response)?.status).toBe('unknown');
-    expect(await ledgerStatuses(payingFetch)).toEqual(['held']);
+    // The rail is asked at once: it says paid, so the purchase is committed (paid, not
+    // delivered), never on the server's word.
+    expect(getPayment(response)?.status).toBe('rejected');
+    expect(getPayment(response)?.error).toMatchObject({ paid: true });
+    expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
     expect(await failureCode(payingFetch(`${server.url}fragile`, key))).toBe('ALREADY_PAID');
     expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);
     expect(settled(from)).toHaveLength(1);
     await expectTruthful(payingFetch, from);
   });
 
-  it('a proxy answers 500 after the server settled (receipt stripped): held, then committed', async () => {
+  it('a proxy answers 500 after the server settled (receipt stripped): the rail says paid, committed at once', async () => {
     const from = rail.payments().length;
     const { payingFetch } = setup();
     proxy.plan = (req) => (req.headers[PROOF] ? { status500: { keepHeaders: false } } : 'forward');
     const key = { payment: { idempotencyKey: 'proxy-500' } };
     const response = await payingFetch(`${proxy.origin}/paid`, key);
     expect(response.status).toBe(500);
-    expect(getPayment(response)?.status).toBe('unknown');
-    expect(getPayment(response)?.error?.code).toBe('PAYMENT_FAILED');
+    expect(getPayment(response)?.status).toBe('rejected');
+    expect(getPayment(response)?.error).toMatchObject({ code: 'PAYMENT_FAILED', paid: true });
     proxy.plan = () => 'forward';
     expect(await failureCode(payingFetch(`${proxy.origin}/paid`, key))).toBe('ALREADY_PAID');
     expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);

@@ -61,6 +61,12 @@ export function faultyWallet(inner: Wallet): FaultyWallet {
     rails: inner.rails,
     canPay: (offer) => inner.canPay(offer),
     ...(inner.lookup ? { lookup: (reference, offer) => inner.lookup!(reference, offer) } : {}),
+    ...(inner.void ? { void: (reference, offer) => inner.void!(reference, offer) } : {}),
+    ...(inner.recover ? { recover: (reference, offer) => inner.recover!(reference, offer) } : {}),
+    ...(inner.referenceFor
+      ? { referenceFor: (offer, context) => inner.referenceFor!(offer, context) }
+      : {}),
+    ...(inner.payeeOf ? { payeeOf: (offer) => inner.payeeOf!(offer) } : {}),
     inject: (fault) => {
       faults.push(fault);
     },

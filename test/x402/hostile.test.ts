@@ -115,10 +115,12 @@ describe('hostile x402 servers', () => {
     const response = await payingFetch(`${origin}/paid`);
     expect(response.status).toBe(402);
     const payment = getPayment(response);
-    expect(payment?.status).toBe('rejected');
+    // The seller still holds the signed authorization: it stays counted (held), never released
+    // on the seller's word, until it expires or the rail says it is unused past expiry.
+    expect(payment?.status).toBe('unknown');
     expect(payment?.error).toBeInstanceOf(PaymentFailedError);
-    expect(payment?.error).toMatchObject({ paid: false, reason: 'terms_changed' });
-    expect(payment?.record.status).toBe('released');
+    expect(payment?.error).toMatchObject({ paid: 'unknown', reason: 'terms_changed' });
+    expect(payment?.record.status).toBe('held');
     // One signature, for the terms the policy approved; none for the switched ones.
     expect(signed).toHaveLength(1);
     expect(signed[0]).toMatchObject({ message: { to: PAY_TO, value: 1000n } });
@@ -141,6 +143,11 @@ describe('hostile x402 servers', () => {
     const { payingFetch, signed } = setup(undefined, true);
     expect((await payingFetch(`${origin}/paid`)).status).toBe(200);
     switched = true;
+    // The pre-paid proof is refused but stays valid: the call ends, no second authorization.
+    const refused = await payingFetch(`${origin}/paid`);
+    expect(refused.status).toBe(402);
+    expect(getPayment(refused)).toMatchObject({ status: 'unknown', record: { status: 'held' } });
+    // The refused terms are not pre-paid again: the new ones go to the policy.
     const error = await failure(payingFetch(`${origin}/paid`));
     expect(error).toBeInstanceOf(PolicyDeniedError);
     expect(error).toMatchObject({ reason: 'per_request_cap' });
@@ -266,8 +273,8 @@ describe('hostile x402 servers', () => {
     expect(response.status).toBe(402);
     const payment = getPayment(response);
     expect(payment?.error).toBeInstanceOf(PaymentFailedError);
-    expect(payment?.error).toMatchObject({ paid: false });
-    expect(payment?.record.status).toBe('released');
+    expect(payment?.error).toMatchObject({ paid: 'unknown' });
+    expect(payment?.record.status).toBe('held');
     expect(signed).toHaveLength(1);
     expect(seen).toHaveLength(2);
   });

@@ -44,6 +44,7 @@ export {
   type PaymentOutcome,
 } from './fetch/outcome.js';
 export { polyfill, restore } from './fetch/polyfill.js';
+export type { ReconcileOptions, ReconcileResult } from './fetch/reconcile.js';
 export { type HttpRule, isLoopbackHost } from './fetch/transport.js';
 export type {
   OfferSummary,
@@ -54,7 +55,6 @@ export type {
 // Ledger and events
 export { createMemoryLedger } from './ledger/memory.js';
 export type { Ledger, SpendRecord, SpendStatus } from './ledger/record.js';
-
 // Money
 export * from './money/index.js';
 // Offers, wallets, protocol adapters
@@ -95,17 +95,23 @@ export type {
   RetryRequest,
 } from './protocols/adapter.js';
 export {
-  BITCOIN_CAIP2,
+  type Bolt11Network,
+  type Bolt11Signature,
   type Bolt11Summary,
+  readBolt11,
+} from './protocols/bolt11.js';
+export {
+  BITCOIN_CAIP2,
   type CredentialStore,
   type FeeCap,
   type L402Adapter,
   type L402AdapterOptions,
   type L402OfferRaw,
+  L402TokenError,
+  type L402TokenRefusal,
   l402Adapter,
   type MacaroonInfo,
   memoryCredentialStore,
-  readBolt11,
   readMacaroon,
   type StoredL402Credential,
   type WebStorageLike,
@@ -142,4 +148,6 @@ export {
   type X402OfferRaw,
   x402Adapter,
 } from './protocols/x402/index.js';
+// The purchase lifecycle and its journal
+export * from './purchase/index.js';
 export type { PayContext, PaymentStatus, Proof, Wallet } from './wallet/wallet.js';

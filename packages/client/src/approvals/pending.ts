@@ -24,7 +24,11 @@ export type Resumed =
 
 /**
  * Looks up the purchase's pending approval. An expired one, or an approved one whose terms are
- * no longer offered, releases its reservation and reads as `none` (ask again).
+ * no longer offered, releases its reservation and reads as `none` (ask again). An approval
+ * asked under other tags (a parent's, another child's) is not this caller's: it reads as
+ * `none` and is left alone, so a child never pays on an approval outside its own rules.
+ * An approved one is returned unclaimed: the caller claims it (approved → used) atomically
+ * before anything is signed.
  */
 export async function resumeApproval(
   store: ApprovalStore,
@@ -32,11 +36,14 @@ export async function resumeApproval(
   purchaseKey: string,
   offers: readonly PaymentOffer[],
   now: number,
+  tags: readonly string[],
 ): Promise<Resumed> {
   const approval = await store.forPurchase(purchaseKey);
   if (!approval || approval.state === 'expired') return { kind: 'none' };
+  if (!sameTags(approval.request.tags, tags)) return { kind: 'none' };
   if (approval.state === 'denied') {
-    await store.update(approval.id, { state: 'used' });
+    // Claimed like an approval: one caller learns of the denial, later ones ask again.
+    if (!(await store.transition(approval.id, 'denied', 'used'))) return { kind: 'none' };
     return { kind: 'denied', approval };
   }
   if (now >= approval.expiresAt) {
@@ -208,4 +215,12 @@ function sameTerms(offer: PaymentOffer, approval: PendingApproval): boolean {
     unitKey(offer.amount.unit) === terms.unit &&
     offer.payee === terms.payee
   );
+}
+
+function sameTags(asked: readonly string[] | undefined, tags: readonly string[]): boolean {
+  const a = new Set(asked ?? []);
+  const b = new Set(tags);
+  if (a.size !== b.size) return false;
+  for (const tag of a) if (!b.has(tag)) return false;
+  return true;
 }

@@ -49,6 +49,13 @@ export interface ApprovalStore {
     purchaseKey: string,
   ): PendingApproval | undefined | Promise<PendingApproval | undefined>;
   update(id: string, patch: Partial<PendingApproval>): void | Promise<void>;
+  /**
+   * Compare-and-set on the state: moves approval `id` from `from` to `to` and returns `true`,
+   * or returns `false` when its state is not `from` (another call claimed it first). Atomic
+   * across every process sharing the store: an approved approval is claimed (`approved` →
+   * `used`) by exactly one purchase before anything is signed.
+   */
+  transition(id: string, from: ApprovalState, to: ApprovalState): boolean | Promise<boolean>;
   list(): readonly PendingApproval[] | Promise<readonly PendingApproval[]>;
 }
 
@@ -82,6 +89,12 @@ export function createMemoryApprovalStore(): ApprovalStore {
       const approval = approvals.get(id);
       if (!approval) throw new Error(`no pending approval ${id}`);
       approvals.set(id, Object.freeze({ ...approval, ...patch, id }));
+    },
+    transition(id, from, to) {
+      const approval = approvals.get(id);
+      if (!approval || approval.state !== from) return false;
+      approvals.set(id, Object.freeze({ ...approval, state: to }));
+      return true;
     },
     list() {
       return [...approvals.values()];

@@ -4,6 +4,8 @@ import { StipendError } from './base.js';
 export interface ResumeInfo {
   /** The purchase's idempotency key: pass it again to resume without paying twice. */
   readonly idempotencyKey: string;
+  /** The purchase id in the journal (`payingFetch.purchases`) and the ledger. */
+  readonly purchaseId?: string;
   /** Secret-free payment reference (payment hash, authorization nonce, token id). */
   readonly reference?: string;
   readonly offerId?: string;

@@ -7,6 +7,7 @@ export type DenyCode =
   | 'protocol_not_allowed'
   | 'host_denied'
   | 'payee_not_allowed'
+  | 'payee_unverified'
   | 'network_not_allowed'
   | 'asset_not_allowed'
   | 'per_request_cap'

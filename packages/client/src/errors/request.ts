@@ -13,7 +13,12 @@ import { StipendError } from './base.js';
 export class RequestError extends StipendError {
   override name = 'RequestError';
   constructor(
-    code: 'INSECURE_TRANSPORT' | 'BODY_TOO_LARGE' | 'REDIRECT_NOT_FOLLOWED' | 'INVALID_REQUEST',
+    code:
+      | 'INSECURE_TRANSPORT'
+      | 'BODY_TOO_LARGE'
+      | 'REDIRECT_NOT_FOLLOWED'
+      | 'REDIRECTED_CHALLENGE'
+      | 'INVALID_REQUEST',
     message: string,
     details?: Record<string, unknown>,
   ) {

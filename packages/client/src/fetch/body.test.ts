@@ -155,8 +155,10 @@ describe('request fields', () => {
     expect(calls).toHaveLength(2);
     const [, firstInit] = calls[0]!;
     const [, retryInit] = calls[1]!;
-    expect(firstInit?.signal).toBe(controller.signal);
-    expect(retryInit?.signal).toBe(controller.signal);
+    // Each send carries a deadline signal that follows the caller's own.
+    expect(firstInit?.signal).toBeInstanceOf(AbortSignal);
+    expect(retryInit?.signal).toBeInstanceOf(AbortSignal);
+    expect(firstInit?.signal?.aborted).toBe(false);
     expect(retryInit?.method).toBe('DELETE');
     expect(retryInit?.credentials).toBe('include');
     expect(retryInit?.mode).toBe('cors');

@@ -1,10 +1,29 @@
 import { readTextBounded } from '../internal/body-text.js';
+import { isDeadlineError } from '../internal/deadline.js';
 import type { ChallengeInput } from '../protocols/adapter.js';
 import { parseWwwAuthenticateLenient } from '../protocols/www-authenticate.js';
 
+/** How the 402 body is read: its deadline and the caller's signal. */
+export interface ChallengeRead {
+  /** How long reading the 402 body may take, in ms. Default 10 s (`readTextBounded`'s). */
+  readonly deadlineMs?: number;
+  /** The caller's signal: aborting it stops the read. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Builds the shared, read-once view of a 402 response that every adapter reads. The body
- * is read from a clone, lazily, at most once; the caller still gets the original.
+ * is read from a clone, lazily, at most once, bounded in bytes (`bodyCap`) and in time
+ * (`read.deadlineMs`); the caller still gets the original. A body past the cap or unreadable
+ * reads as `undefined`; a body past its deadline rejects with a `StipendError` `TIMEOUT` (so
+ * a 402 whose terms are in a body that never ends fails with a typed error, never hangs).
+ *
+ * @example
+ * ```ts
+ * import { challengeInput } from './challenge.js';
+ * const { input } = challengeInput(response, url, 'GET', Date.now(), 64 * 1024, { deadlineMs: 30_000, signal });
+ * const text = await input.bodyText();
+ * ```
  */
 export function challengeInput(
   response: Response,
@@ -12,6 +31,7 @@ export function challengeInput(
   method: string,
   now: number,
   bodyCap: number,
+  read: ChallengeRead = {},
 ): { input: ChallengeInput; headerErrors: readonly string[] } {
   const header = response.headers.get('www-authenticate');
   let challenges: ChallengeInput['challenges'] = [];
@@ -32,9 +52,24 @@ export function challengeInput(
     now,
     bodyText() {
       if (!clone) return Promise.resolve(undefined);
-      body ??= readTextBounded(clone, bodyCap).catch(() => undefined);
+      body ??= readTextBounded(clone, bodyCap, {
+        ...(read.deadlineMs !== undefined ? { deadlineMs: read.deadlineMs } : {}),
+        ...(read.signal ? { signal: read.signal } : {}),
+        what: `The 402 body from ${originOf(response, requestUrl)}`,
+      }).catch((error: unknown) => {
+        if (isDeadlineError(error) || read.signal?.aborted) throw error;
+        return undefined;
+      });
       return body;
     },
   };
   return { input, headerErrors };
+}
+
+function originOf(response: Response, requestUrl: string): string {
+  try {
+    return new URL(response.url || requestUrl).origin;
+  } catch {
+    return 'the server';
+  }
 }

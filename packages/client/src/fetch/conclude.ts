@@ -1,17 +1,28 @@
 /**
- * After the paid request: send it (origin-bound, see retry.ts), read the outcome with the
- * adapter, and book it: accepted → commit the actual cost and let the adapter remember what
- * it may reuse; refused → commit (money moved), release (it did not) or hold (unknown).
+ * After the proof is in hand: send the paid retry (origin-bound, see retry.ts) and conclude
+ * from facts the client holds. The seller's answer decides only whether the resource was
+ * delivered; what it says about money never releases any:
+ *
+ * - accepted → `delivered`: commit what the wallet itself paid or signed (for `upto`, the
+ *   signed maximum unless the wallet verified less on the rail), never the seller's figure;
+ * - refused, final payment (Lightning) → `paid`: money moved, the proof is kept for resuming;
+ * - refused authorization → `void` only if the wallet voids it, else `live` until it expires
+ *   (the budget stays held), else `unknown`;
+ * - no answer → `unknown` (authorization) or `paid` (final), with a reference to look up.
  *
  * @module
  */
+import { isStipendError } from '../errors/base.js';
 import { PaymentFailedError } from '../errors/payment.js';
+import { withDeadline } from '../internal/deadline.js';
+import { redactUrl } from '../internal/redact.js';
 import type { PaidOutcome } from '../protocols/adapter.js';
-import type { PreparedRequest } from './body.js';
-import { commitPayment, holdPayment, recordOf, releasePayment, resumeOf } from './book.js';
+import type { PurchaseRecord } from '../purchase/journal.js';
+import type { PurchaseState } from '../purchase/state.js';
+import { move, recordOf, resumeOf } from './book.js';
 import { type Core, errorText } from './core.js';
 import { attachPayment, type PaymentOutcome } from './outcome.js';
-import { holdUnknown, type Purchase } from './purchase.js';
+import type { Bought, Call } from './purchase.js';
 import { sendPaidRetry } from './retry.js';
 
 /** How a paid request ended. */
@@ -23,39 +34,80 @@ export interface Concluded {
   readonly nothingMoved: boolean;
 }
 
-/** Sends the paid request once and books its outcome. */
-export async function sendAndConclude(
-  core: Core,
-  bought: Purchase,
-  prepared: PreparedRequest,
-): Promise<Concluded> {
-  let paid: { first: Response; final: Response };
+/**
+ * Sends the paid request once (from `signed`, or again from `paid` with the stored proof) and
+ * moves the purchase by what happened.
+ */
+export async function sendAndConclude(core: Core, bought: Bought, call: Call): Promise<Concluded> {
+  const { hands, record } = bought;
+  const from: PurchaseState = record.state;
+  const url = redactUrl(hands.retry.url);
+  if (from === 'signed') {
+    const sent = await move(core, record.id, ['signed'], 'sent');
+    if (!sent) throw conflict(record);
+  }
+  const active: PurchaseState = from === 'signed' ? 'sent' : from;
+  let paid: Awaited<ReturnType<typeof sendPaidRetry>>;
   try {
     paid = await sendPaidRetry({
       fetch: core.send,
-      url: bought.retry.url,
-      init: prepared.init,
-      headers: bought.retry.headers,
-      proofHeaders: bought.proofHeaders,
+      url: hands.retry.url,
+      init: call.prepared.init,
+      headers: hands.retry.headers,
+      proofHeaders: hands.proofHeaders,
+      timeoutMs: call.timeoutMs,
     });
   } catch (error) {
-    // The proof may have reached the server: the outcome is unknown.
-    throw await holdUnknown(core, bought, bought.retry.url.href, error);
+    // The proof may have reached the seller: the outcome is unknown (money that already moved
+    // stays paid, and the proof is kept for resuming).
+    const final = hands.proof.settlement === 'final';
+    const to: PurchaseState = final ? 'paid' : 'unknown';
+    const moved =
+      active === 'paid'
+        ? record
+        : await move(core, record.id, [active], to, {
+            ledger: {
+              outcome: 'unknown',
+              failure: { code: 'OUTCOME_UNKNOWN', message: errorText(error) },
+            },
+            ...(final ? { actual: hands.proof.paid, fee: hands.proof.fee } : {}),
+          });
+    const failure = new PaymentFailedError({
+      code: 'OUTCOME_UNKNOWN',
+      reason: 'outcome_unknown',
+      paid: final ? true : 'unknown',
+      message: `The paid request to ${url} got no answer (${errorText(error)}). ${final ? 'Money moved: call again with the same idempotency key to deliver it with the same proof.' : 'The budget stays reserved until the rail says what happened (payingFetch.reconcile()).'}`,
+      resume: resumeOf(moved ?? record),
+      cause: error,
+    });
+    core.emitter.emit('error', { url, error: failure });
+    throw failure;
   }
-  return conclude(core, bought, paid.first, paid.final);
+  const concluded = await conclude(core, call, bought, active, paid.first, paid.final, url);
+  if (paid.error !== undefined) throw paid.error;
+  return concluded;
 }
 
 async function conclude(
   core: Core,
-  bought: Purchase,
+  call: Call,
+  bought: Bought,
+  active: PurchaseState,
   first: Response,
   final: Response,
+  url: string,
 ): Promise<Concluded> {
-  const { offer, proof, adapter, recordId } = bought;
-  const url = bought.retry.url.href;
+  const { hands, record } = bought;
+  const { offer, proof, adapter } = hands;
   let outcome: PaidOutcome;
   try {
-    outcome = await adapter.settle(offer, proof, first);
+    // The adapter reads the answer's body (a receipt, a refusal): bounded in time too.
+    outcome = await withDeadline(
+      async () => adapter.settle(offer, proof, first),
+      call.timeoutMs,
+      `The paid answer from ${hands.retry.url.origin}`,
+      call.prepared.init.signal ?? undefined,
+    );
   } catch (error) {
     outcome = {
       kind: 'rejected',
@@ -66,63 +118,122 @@ async function conclude(
   }
 
   if (outcome.kind === 'accepted') {
-    // The server's settled amount when it states one (x402 upto); else what the wallet paid
-    // (a Lightning payment knows its amount and routing fee); else the reservation.
-    const settled = outcome.settled ?? outcome.receipt?.settled;
-    await commitPayment(
-      core,
-      bought,
-      settled ?? proof.paid,
-      {
+    // Counted from what the wallet paid or signed (its `paid` + `fee`), else the reservation.
+    const moved = await move(core, record.id, [active], 'delivered', {
+      actual: proof.paid,
+      fee: proof.fee,
+      ledger: {
         outcome: 'accepted',
         ...(outcome.receipt?.reference ? { receiptReference: outcome.receipt.reference } : {}),
       },
-      settled ? undefined : proof.fee,
-    );
+    }).catch((error: unknown) => {
+      // Booking failed after delivery: the caller still gets what it paid for, with the error.
+      if (isStipendError(error)) Object.defineProperty(error, 'response', { value: final });
+      throw error;
+    });
+    if (!moved) throw conflict(record);
+    core.shared.hands.delete(record.id);
     try {
-      adapter.remember?.(offer, proof, bought.retry, first);
+      adapter.remember?.(offer, proof, hands.retry, first);
     } catch {
       // Remembering is an optimisation; a failure must not fail a paid call.
     }
-    const record = await recordOf(core, recordId);
-    core.emitter.emit('receipt', { url, record, status: final.status });
+    const spend = await recordOf(core, record.id);
+    core.emitter.emit('receipt', { url, record: spend, status: final.status });
     const result: PaymentOutcome = outcome.receipt
-      ? { status: 'paid', record, receipt: outcome.receipt }
-      : { status: 'paid', record };
+      ? { status: 'paid', record: spend, receipt: outcome.receipt }
+      : { status: 'paid', record: spend };
     return { response: attachPayment(final, result), outcome: result, nothingMoved: false };
   }
 
-  const moved = proof.settlement === 'final' ? 'yes' : outcome.moneyMoved;
+  // Refused. Where the money is follows from the proof, not from the seller's words.
+  const to = active === 'paid' ? 'paid' : await refusedState(hands, outcome, first.status);
   const error = new PaymentFailedError({
     reason: outcome.reason,
-    paid: moved === 'yes' ? true : moved === 'no' ? false : 'unknown',
-    message: `The server refused the paid request (${outcome.reason}): ${outcome.message}`,
-    resume: resumeOf(bought),
+    paid: to === 'paid' ? true : to === 'void' ? false : 'unknown',
+    message: `The server refused the paid request (${outcome.reason}): ${outcome.message}${refusalHint(to, record)}`,
+    resume: resumeOf(record),
     details: { status: final.status, url },
   });
   const failure = { code: error.code, message: error.shortMessage };
-  if (moved === 'yes') {
-    const settled = outcome.receipt?.settled;
-    await commitPayment(
-      core,
-      bought,
-      settled ?? proof.paid,
-      { outcome: 'rejected', failure },
-      settled ? undefined : proof.fee,
-    );
-  } else if (moved === 'no') {
-    await releasePayment(core, bought, { outcome: 'rejected', failure });
-  } else {
-    await holdPayment(core, bought, { outcome: 'unknown', failure });
+  if (active !== 'paid') {
+    await move(core, record.id, [active], to, {
+      ...(to === 'live' && proof.validUntil !== undefined
+        ? { patch: { liveUntil: proof.validUntil } }
+        : {}),
+      ...(to === 'paid' ? { actual: proof.paid, fee: proof.fee } : {}),
+      ledger: { outcome: to === 'unknown' ? 'unknown' : 'rejected', failure },
+    });
   }
-  const record = await recordOf(core, recordId);
-  core.emitter.emit('receipt', { url, record, status: final.status });
+  if (to === 'void') core.shared.hands.delete(record.id);
+  const spend = await recordOf(core, record.id);
+  core.emitter.emit('receipt', { url, record: spend, status: final.status });
   core.emitter.emit('error', { url, error });
   const result: PaymentOutcome = {
-    status: moved === 'unknown' ? 'unknown' : 'rejected',
-    record,
+    status: to === 'unknown' || to === 'live' ? 'unknown' : 'rejected',
+    record: spend,
     error,
     ...(outcome.receipt ? { receipt: outcome.receipt } : {}),
   };
-  return { response: attachPayment(final, result), outcome: result, nothingMoved: moved === 'no' };
+  return { response: attachPayment(final, result), outcome: result, nothingMoved: to === 'void' };
+}
+
+/**
+ * Where a refused proof leaves the money, from facts the client holds. A final payment moved.
+ * For an authorization the rail is asked once (paid → `paid`, provably unused → `void`), then
+ * the wallet may void it (a revoked token). Otherwise it stays counted: `live` until it
+ * expires when the seller plainly refused it (a 4xx that says why), else `unknown` (a 5xx,
+ * an unreadable answer, a seller claiming it settled): its key then waits for the rail.
+ */
+async function refusedState(
+  hands: Bought['hands'],
+  outcome: Extract<PaidOutcome, { kind: 'rejected' }>,
+  status: number,
+): Promise<'paid' | 'void' | 'live' | 'unknown'> {
+  const { proof, wallet, offer } = hands;
+  if (proof.settlement === 'final') return 'paid';
+  if (wallet.lookup) {
+    let said: Awaited<ReturnType<NonNullable<typeof wallet.lookup>>> = 'pending';
+    try {
+      said = await wallet.lookup(proof.reference, offer);
+    } catch {
+      said = 'pending';
+    }
+    if (said === 'paid') return 'paid';
+    if (said === 'failed') return 'void';
+  }
+  if (wallet.void) {
+    try {
+      if (await wallet.void(proof.reference, offer)) return 'void';
+    } catch {
+      // Could not void: it stays counted.
+    }
+  }
+  const plainRefusal =
+    outcome.moneyMoved !== 'yes' &&
+    status >= 400 &&
+    status < 500 &&
+    outcome.reason !== 'unknown' &&
+    outcome.reason !== 'settlement_pending';
+  return plainRefusal && proof.validUntil !== undefined ? 'live' : 'unknown';
+}
+
+function refusalHint(to: PurchaseState, record: PurchaseRecord): string {
+  if (to === 'live')
+    return '. The seller still holds a valid authorization, so it stays counted against the budget until it expires or the rail says it is unused.';
+  if (to === 'paid')
+    return `. Money moved; call again with the same idempotency key to resend the same proof (purchase ${record.id}).`;
+  if (to === 'unknown')
+    return '. The budget stays reserved until the rail says what happened (payingFetch.reconcile()).';
+  return '';
+}
+
+function conflict(record: PurchaseRecord): PaymentFailedError {
+  return new PaymentFailedError({
+    code: 'PURCHASE_CONFLICT',
+    reason: 'purchase_conflict',
+    paid: 'unknown',
+    message: `Purchase ${record.id} was moved by another caller; nothing more is paid for it. Inspect payingFetch.purchases.list().`,
+    resume: resumeOf(record),
+  });
 }

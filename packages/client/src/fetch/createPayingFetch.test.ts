@@ -34,7 +34,11 @@ describe('createPayingFetch: pass-through', () => {
     expect(response.headers.get('x-kept')).toBe('yes');
     expect(await response.text()).toBe('chunk-1,chunk-2');
     expect(underlying).toHaveBeenCalledTimes(1);
-    expect(underlying.mock.calls[0]).toEqual([`${ORIGIN}/free`, { headers: { a: '1' } }]);
+    // The caller's init, plus the deadline's signal (every request has a deadline).
+    expect(underlying.mock.calls[0]).toEqual([
+      `${ORIGIN}/free`,
+      { headers: { a: '1' }, signal: expect.any(AbortSignal) },
+    ]);
     expect(wallet.calls).toEqual([]);
     expect(getPayment(response)).toBeUndefined();
   });

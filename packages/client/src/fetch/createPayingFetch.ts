@@ -18,8 +18,9 @@ import {
 import { createMemoryBudgetStore } from '../budget/memory.js';
 import type { BudgetStore } from '../budget/store.js';
 import { StipendError } from '../errors/base.js';
-import { PaymentFailedError } from '../errors/payment.js';
+import { withDeadline } from '../internal/deadline.js';
 import { randomId } from '../internal/ids.js';
+import { redactUrl } from '../internal/redact.js';
 import { createEmitter, type Emitter } from '../ledger/events.js';
 import { createMemoryLedger } from '../ledger/memory.js';
 import type { Ledger } from '../ledger/record.js';
@@ -33,15 +34,24 @@ import type { ProtocolAdapter, RetryRequest } from '../protocols/adapter.js';
 import { l402Adapter } from '../protocols/l402/adapter.js';
 import { mppAdapter } from '../protocols/mpp/adapter.js';
 import { x402Adapter } from '../protocols/x402/adapter.js';
+import {
+  createMemoryPurchaseJournal,
+  type PurchaseJournal,
+  type PurchaseRecord,
+} from '../purchase/journal.js';
+import { createKeyedLock } from '../purchase/lock.js';
+import type { PurchaseState } from '../purchase/state.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { type PreparedRequest, prepareRequest } from './body.js';
 import { sendAndConclude } from './conclude.js';
-import { type Core, reported } from './core.js';
+import { type Core, reported, type Shared } from './core.js';
 import { readOffers } from './offers.js';
 import { attachCredentialUse } from './outcome.js';
 import { installFetch, uninstallFetch } from './polyfill.js';
-import { type Purchase, purchase } from './purchase.js';
-import { reconcileExpired } from './reconcile.js';
+import { settlePrior } from './prior.js';
+import { type Bought, type Call, purchase } from './purchase.js';
+import { type ReconcileOptions, type ReconcileResult, reconcileAll } from './reconcile.js';
+import { retryHeadersFor } from './redirected.js';
 import type { HttpRule } from './transport.js';
 
 /** Options for one call, passed as `init.payment`. They can only tighten the policy. */
@@ -56,6 +66,8 @@ export interface PaymentInit {
   readonly idempotencyKey?: string;
   /** `false` returns 402 responses untouched, without paying. */
   readonly pay?: boolean;
+  /** The deadline of each request to the seller and of each body read, for this call (ms). */
+  readonly timeoutMs?: number;
 }
 
 /** `RequestInit` plus the optional `payment` options. */
@@ -72,11 +84,21 @@ export interface PayingFetchConfig {
   /** Wallets that can pay; the first whose rails and `canPay` accept an offer pays it. */
   readonly wallets: readonly Wallet[];
   /**
-   * Protocol adapters. Default: x402, L402 and MPP with their default options. Pass your own
-   * list to configure them (`x402Adapter({ assets })`, `l402Adapter({ credentials })`…) or to
-   * add a dialect.
+   * Protocol adapters. Default: x402, L402 and MPP with their default options. The ones you
+   * pass replace the default of their protocol (`x402Adapter({ assets })`,
+   * `l402Adapter({ credentials })`…) or add a dialect; the other defaults stay on unless
+   * `defaultAdapters: false`.
    */
   readonly adapters?: readonly ProtocolAdapter[];
+  /** `false`: use only `adapters` (no default for the protocols they leave out). Default `true`. */
+  readonly defaultAdapters?: boolean;
+  /**
+   * Where purchases are journaled: the lifecycle state of every purchase, shared by this
+   * paying fetch and its children. Default: in memory. Use the persistent journals of
+   * `@stipend/stores` (file, IndexedDB, Redis) beside the budget store they share, so that
+   * idempotency keys and unsettled purchases hold across processes and restarts.
+   */
+  readonly journal?: PurchaseJournal;
   /** The spend policy. Without one, fail-closed defaults apply ($0.10 per request, $1 per day). */
   readonly policy?: SpendPolicy;
   /** Where budgets are counted. Default: in memory. */
@@ -99,6 +121,12 @@ export interface PayingFetchConfig {
   readonly allowHttp?: HttpRule;
   /** How long a wallet may take before the outcome counts as unknown. Default 60 s. */
   readonly payTimeoutMs?: number;
+  /**
+   * The deadline of each request to a seller (until its response headers arrive) and of each
+   * body Stipend reads (402 terms, receipts), in ms. Default 30 s. Per call:
+   * `init.payment.timeoutMs`.
+   */
+  readonly timeoutMs?: number;
   /**
    * Opt-in: pay the terms a route asked for last time together with the first send, so the
    * steady state is one round trip (adapters that support it: x402). The policy decides
@@ -138,8 +166,20 @@ export interface PayingFetch {
   polyfill(): void;
   /** Puts the previous `globalThis.fetch` back, unless someone else replaced ours since. */
   restore(): boolean;
-  /** Asks the wallets about held payments whose authorization has expired. */
-  reconcile(): Promise<{ committed: number; released: number; pending: number }>;
+  /**
+   * Settles what is unsettled in the whole purchase journal (every process sharing it): asks
+   * the rail about unknown outcomes and expired live authorizations, settles orphans of
+   * crashed processes, redoes failed bookings. `resolve` records a person's decision on a
+   * purchase no rail can settle.
+   */
+  reconcile(options?: ReconcileOptions): Promise<ReconcileResult>;
+  /** The purchase journal: what is under way, held, paid but not delivered, or settled. */
+  readonly purchases: {
+    list(filter?: {
+      readonly states?: readonly PurchaseState[];
+    }): Promise<readonly PurchaseRecord[]>;
+    get(id: string): Promise<PurchaseRecord | undefined>;
+  };
   /**
    * A paying fetch for a sub-agent: the same wallets, budget store and ledger, with one more
    * rule that every one of its calls must also satisfy, and its own budget scope. Its spend
@@ -179,11 +219,21 @@ export interface PayingFetch {
  * ```
  */
 export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
-  const adapters = config.adapters ?? defaultAdapters();
+  const inherited = (config as Inherited)[INHERIT];
+  const adapters = inherited?.adapters ?? adaptersOf(config);
   const now = config.now ?? Date.now;
   const budget = config.budget ?? createMemoryBudgetStore();
   let installedOver: typeof fetch | undefined;
   let children = 0;
+  const shared: Shared = inherited?.shared ?? {
+    journal: config.journal ?? createMemoryPurchaseJournal(),
+    locks: createKeyedLock(),
+    hands: new Map(),
+    inflight: new Map(),
+    refusedPreauth: new Set(),
+    owner: randomId('p_'),
+    orphansChecked: false,
+  };
   const core: Core = {
     adapters,
     wallets: config.wallets,
@@ -197,6 +247,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     maxChallengeBytes: config.maxChallengeBytes ?? 64 * 1024,
     allowHttp: config.allowHttp ?? 'loopback',
     payTimeoutMs: config.payTimeoutMs ?? 60_000,
+    timeoutMs: config.timeoutMs ?? 30_000,
     preauthorize: config.preauthorize ?? false,
     approvals: {
       mode: config.approvals?.mode ?? 'block',
@@ -211,10 +262,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       now,
       protocols: adapters.map((adapter) => adapter.protocol),
     }),
-    held: new Map(),
-    inflight: new Map(),
-    purchasing: new Map(),
-    paidKeys: new Set(),
+    shared,
   };
   const usesCredentials = adapters.some((adapter) => adapter.heldCredential);
   const advertise = acceptPaymentRule(config, adapters, core.engine.policy.prefer);
@@ -222,113 +270,151 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     core.preauthorize && adapters.some((adapter) => adapter.preauthorize);
 
   const payingFetch = (async (input: RequestInfo | URL, init?: PayingRequestInit) => {
-    const prepared = await prepareRequest(input, init, core.maxBodyBytes);
-    // A fresh object per call: it carries the call's idempotency key once one is needed.
-    return run(prepared, { ...init?.payment }, 0);
+    let prepared = await prepareRequest(input, init, core.maxBodyBytes);
+    if (advertise) prepared = advertise(prepared);
+    return run(callOf(prepared, init?.payment), 0);
   }) as PayingFetch;
 
+  /** One call's view of its options; its purchase key is decided once. */
+  function callOf(prepared: PreparedRequest, options: PaymentInit = {}): Call {
+    const key = options.idempotencyKey;
+    return {
+      prepared,
+      key: key ?? `${prepared.method} ${redactUrl(absoluteUrl(prepared.url))}`,
+      exclusive: key !== undefined,
+      tags: options.tags ? [...core.tags, ...options.tags] : core.tags,
+      override: callRule(options),
+      timeoutMs: options.timeoutMs ?? core.timeoutMs,
+      mayPay: options.pay !== false,
+    };
+  }
+
   /** One attempt at the request; `waits` counts the other calls' purchases it waited for. */
-  async function run(
-    prepared: PreparedRequest,
-    options: PaymentInit,
-    waits: number,
-  ): Promise<Response> {
-    if (advertise) prepared = advertise(prepared);
-    const mayPay = options.pay !== false;
-    if (mayPay && (usesCredentials || usesPreauthorization)) {
-      const retry = retryRequest(prepared, options);
-      if (usesCredentials) {
-        for (const adapter of adapters) {
-          const credential = adapter.heldCredential?.(retry, now());
-          if (!credential) continue;
-          const response = await core.send(prepared.url, withHeaders(prepared, credential.headers));
-          if (response.status !== 402) {
-            return attachCredentialUse(response, {
-              protocol: adapter.protocol,
-              reference: credential.reference,
-            });
-          }
-          // The credential was refused: forget it; the new challenge is a new decision.
-          adapter.dropCredential?.(credential);
-          return handleChallenge(prepared, options, response, waits);
+  async function run(call: Call, waits: number): Promise<Response> {
+    const { prepared } = call;
+    if (call.mayPay && usesCredentials) {
+      const view = retryRequest(call);
+      for (const adapter of adapters) {
+        const credential = adapter.heldCredential?.(view, now());
+        if (!credential) continue;
+        const response = await send(call, prepared.url, withHeaders(prepared, credential.headers));
+        if (response.status !== 402) {
+          return attachCredentialUse(response, {
+            protocol: adapter.protocol,
+            reference: credential.reference,
+          });
         }
-      }
-      if (usesPreauthorization && prepared.replayable) {
-        const early = await preauthorized(prepared, options, retry);
-        if (early) return early;
+        // Refused where it answered: the adapter keeps it unless its own scope refused it.
+        adapter.dropCredential?.(credential, new URL(response.url || prepared.url, pageHref()));
+        return handleChallenge(call, response, waits);
       }
     }
-    const response = await core.send(prepared.firstInput, prepared.firstInit);
+    if (call.mayPay && usesPreauthorization && prepared.replayable) {
+      const early = await exclusively(call, () => preauthorized(call));
+      if (early) return early;
+    }
+    const response = await send(call, prepared.firstInput, prepared.firstInit);
     if (response.status !== 402 && response.status !== 412) return response;
-    if (!mayPay) return response;
-    return handleChallenge(prepared, options, response, waits);
+    if (!call.mayPay) return response;
+    return handleChallenge(call, response, waits);
+  }
+
+  /** A request to the seller, with the call's deadline until its response headers arrive. */
+  function send(call: Call, input: RequestInfo | URL, init: RequestInit | undefined) {
+    const parent = init?.signal ?? call.prepared.init.signal ?? undefined;
+    return withDeadline(
+      (signal) => core.send(input, { ...init, signal }),
+      call.timeoutMs,
+      `The server at ${originOf(call.prepared.url)}`,
+      parent,
+    );
   }
 
   /**
    * Pre-authorization: pays remembered terms with the first send. Returns the response when
-   * that settled the call, `undefined` to go on with the normal flow (nothing was paid, or the
-   * proof was refused and provably nothing moved).
+   * that settled the call, `undefined` to go on with the normal flow (nothing was paid). A
+   * refused pre-paid proof that can still move money ends the call: a purchase never has two
+   * live authorizations.
    */
-  async function preauthorized(
-    prepared: PreparedRequest,
-    options: PaymentInit,
-    retry: RetryRequest,
-  ): Promise<Response | undefined> {
+  async function preauthorized(call: Call): Promise<Response | undefined> {
+    const retry = retryRequest(call);
     for (const adapter of adapters) {
-      const offers = adapter.preauthorize?.(retry, now());
+      const offers = adapter
+        .preauthorize?.(retry, now())
+        ?.filter((offer) => !shared.refusedPreauth.has(offer.id));
       if (!offers || offers.length === 0) continue;
-      let bought: Purchase;
+      const prior = await settlePrior(core, call, (bought) => deliver(call, bought));
+      if (prior) return prior;
+      let bought: Awaited<ReturnType<typeof purchase>>;
       try {
-        const outcome = await purchase(core, {
-          prepared,
-          retry,
-          purchaseKey: purchaseKeyOf(options, retry),
-          offers,
-          tags: tagsOf(options),
-          override: callRule(options),
-        });
-        // A pre-authorization that needs a person is not pre-paid: ask the server as usual.
-        if ('awaiting' in outcome) return undefined;
-        bought = outcome;
+        bought = await purchase(core, { call, retry, offers });
       } catch (error) {
-        // Refused before any money (policy, approval): fall back to asking the server.
-        if (error instanceof PaymentFailedError && error.paid !== false) throw error;
-        return undefined;
+        // Refused before any money (policy, approval): ask the server as usual.
+        if ((error as { paid?: unknown }).paid === false || !('paid' in (error as object)))
+          return undefined;
+        throw error;
       }
-      const concluded = await sendAndConclude(core, bought, prepared);
+      // A pre-authorization that needs a person is not pre-paid: ask the server as usual.
+      if ('awaiting' in bought) return undefined;
+      const concluded = await sendAndConclude(core, bought, call);
+      if (concluded.outcome.status !== 'paid') rememberRefused(bought.hands.offer.id);
       if (concluded.nothingMoved && concluded.response.status === 402) {
-        return handleChallenge(prepared, options, concluded.response, MAX_WAITS);
+        return handleChallenge(call, concluded.response, MAX_WAITS, true);
       }
+      // Refused while it can still move money: no second authorization in this call.
       return concluded.response;
     }
     return undefined;
   }
 
+  function rememberRefused(offerId: string): void {
+    shared.refusedPreauth.add(offerId);
+    if (shared.refusedPreauth.size > 1000) {
+      shared.refusedPreauth.delete(shared.refusedPreauth.values().next().value!);
+    }
+  }
+
   async function handleChallenge(
-    prepared: PreparedRequest,
-    options: PaymentInit,
+    call: Call,
     response: Response,
     waits: number,
+    locked = false,
   ): Promise<Response> {
-    const read = await readOffers(core, response, prepared.url, prepared.method);
+    const { prepared } = call;
+    const read = await readOffers(core, response, prepared.url, prepared.method, {
+      deadlineMs: call.timeoutMs,
+      ...(prepared.init.signal ? { signal: prepared.init.signal } : {}),
+    });
     if (!read) return response;
+    // The 402 is never returned from here on: let its connection go.
+    response.body?.cancel().catch(() => {});
     const { input, offers } = read;
+    // The 402 may come from another origin than the one called (a redirect): the paid retry
+    // carries only what fetch itself sent there, or nothing is paid.
+    const allowed = retryHeadersFor(
+      absoluteUrl(prepared.url),
+      input.url,
+      new Headers(prepared.init.headers),
+      prepared.method,
+      response.redirected,
+    );
+    if (!allowed.ok) throw reported(core, redactUrl(input.url), allowed.error);
 
     // Single flight: one purchase per reusable credential; the others wait and reuse it.
     const keys = reuseKeys(offers);
-    if (keys.length > 0 && waits < MAX_WAITS && prepared.replayable) {
+    if (keys.length > 0 && waits < MAX_WAITS && prepared.replayable && !locked) {
       const waiting = keys
-        .map((key) => core.inflight.get(key))
+        .map((key) => shared.inflight.get(key))
         .find((promise) => promise !== undefined);
       if (waiting) {
         await waiting;
-        return run(prepared, options, waits + 1);
+        return run(call, waits + 1);
       }
       // Our 402 may have crossed a purchase that has just finished: if a credential is held
-      // now, use it instead of buying another. (A credential this call sent was dropped.)
-      const view = retryRequest(prepared, options);
+      // now, use it instead of buying another.
+      const view = retryRequest(call);
       if (adapters.some((adapter) => adapter.heldCredential?.(view, now()))) {
-        return run(prepared, options, waits + 1);
+        return run(call, waits + 1);
       }
     }
     let done = () => {};
@@ -336,59 +422,51 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       const flight = new Promise<void>((resolve) => {
         done = resolve;
       });
-      for (const key of keys) if (!core.inflight.has(key)) core.inflight.set(key, flight);
+      for (const key of keys) if (!shared.inflight.has(key)) shared.inflight.set(key, flight);
       const finish = done;
       done = () => {
-        for (const key of keys) if (core.inflight.get(key) === flight) core.inflight.delete(key);
+        for (const key of keys)
+          if (shared.inflight.get(key) === flight) shared.inflight.delete(key);
         finish();
       };
     }
-    const exclusive = await oneAtATime(options.idempotencyKey, input.url.href);
     try {
-      const retry = retryRequest(prepared, options, input.url);
-      const bought = await purchase(core, {
-        prepared,
-        retry,
-        purchaseKey: purchaseKeyOf(options, retry),
-        offers,
-        tags: tagsOf(options),
-        override: callRule(options),
-      });
-      if ('awaiting' in bought) return bought.awaiting;
-      return (await sendAndConclude(core, bought, prepared)).response;
+      const buy = async () => {
+        const retry = retryRequest(call, input.url, allowed.headers);
+        const prior = await settlePrior(core, call, (bought) => deliver(call, bought));
+        if (prior) return prior;
+        const bought = await purchase(core, { call, retry, offers });
+        if ('awaiting' in bought) return bought.awaiting;
+        return (await sendAndConclude(core, bought, call)).response;
+      };
+      return locked ? await buy() : await exclusively(call, buy);
     } finally {
-      exclusive();
       done();
     }
   }
 
+  /** Sends a purchase paid but not delivered with its stored proof. */
+  async function deliver(call: Call, bought: Bought): Promise<Response> {
+    return (await sendAndConclude(core, bought, call)).response;
+  }
+
   /**
-   * With a caller-supplied idempotency key, one purchase at a time: a concurrent call waits
-   * for the first to end, and a key already paid is never paid again (`ALREADY_PAID`).
-   * Returns the function that lets the next one in.
+   * Runs `work` holding the call's purchase lock: one purchase at a time per idempotency key
+   * across this paying fetch and all its children. Orphans of crashed processes sharing the
+   * journal are settled once, before the first purchase.
    */
-  async function oneAtATime(key: string | undefined, url: string): Promise<() => void> {
-    if (key === undefined) return () => {};
-    for (let busy = core.purchasing.get(key); busy; busy = core.purchasing.get(key)) await busy;
-    if (core.paidKeys.has(key)) {
-      throw reported(
-        core,
-        url,
-        new PaymentFailedError({
-          code: 'ALREADY_PAID',
-          reason: 'already_paid',
-          paid: true,
-          message: `The purchase with idempotency key "${key}" was already paid; it is not paid again. Use a new key for a new purchase.`,
-          resume: { idempotencyKey: key },
-        }),
-      );
+  async function exclusively<T>(call: Call, work: () => Promise<T>): Promise<T> {
+    if (!shared.orphansChecked) {
+      shared.orphansChecked = true;
+      await reconcileAll(core).catch(() => {});
     }
-    let release = () => {};
-    core.purchasing.set(key, new Promise<void>((resolve) => (release = resolve)));
-    return () => {
-      core.purchasing.delete(key);
+    if (!call.exclusive) return work();
+    const release = await shared.locks.acquire(call.key);
+    try {
+      return await work();
+    } finally {
       release();
-    };
+    }
   }
 
   function reuseKeys(offers: readonly PaymentOffer[]): string[] {
@@ -401,10 +479,6 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       if (key) keys.push(key);
     }
     return keys;
-  }
-
-  function tagsOf(options: PaymentInit): readonly string[] {
-    return options.tags ? [...core.tags, ...options.tags] : core.tags;
   }
 
   Object.defineProperties(payingFetch, {
@@ -426,7 +500,15 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
         return restored;
       },
     },
-    reconcile: { value: () => reconcileExpired(core) },
+    reconcile: { value: (options?: ReconcileOptions) => reconcileAll(core, options) },
+    purchases: {
+      enumerable: true,
+      value: Object.freeze({
+        list: (filter?: { readonly states?: readonly PurchaseState[] }) =>
+          shared.journal.list(filter),
+        get: (id: string) => shared.journal.get(id),
+      }),
+    },
     approvals: {
       enumerable: true,
       value: Object.freeze({
@@ -451,18 +533,37 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
             `A rule for tag "${tag}" exists already; give the child another name.`,
           );
         }
-        return createPayingFetch({
+        // The child shares everything that decides whether money may move: the journal, the
+        // locks, purchases under way, the adapters (held credentials), the approval store.
+        const childConfig: PayingFetchConfig & Inherited = {
           ...config,
           policy: { ...policy, tags: { ...policy.tags, [tag]: rule } },
           budget,
           ledger: core.ledger,
           tags: [...core.tags, tag],
           fetch: core.send,
-        });
+          approvals: { ...config.approvals, store: core.approvals.store },
+          [INHERIT]: { shared, adapters },
+        };
+        return createPayingFetch(childConfig);
       },
     },
   });
   return payingFetch;
+}
+
+/** How a child receives its parent's shared state (not part of the public config). */
+const INHERIT = Symbol('stipend.inherit');
+interface Inherited {
+  readonly [INHERIT]?: { readonly shared: Shared; readonly adapters: readonly ProtocolAdapter[] };
+}
+
+/** The adapters in force: the given ones, plus the defaults of the protocols they leave out. */
+function adaptersOf(config: PayingFetchConfig): readonly ProtocolAdapter[] {
+  const given = config.adapters ?? [];
+  if (config.defaultAdapters === false) return given;
+  const named = new Set(given.map((adapter) => adapter.protocol));
+  return [...given, ...defaultAdapters().filter((adapter) => !named.has(adapter.protocol))];
 }
 
 /**
@@ -507,40 +608,53 @@ function defaultAdapters(): ProtocolAdapter[] {
 /** How many other calls' purchases one call waits for before it pays for itself. */
 const MAX_WAITS = 3;
 
-/** A call's options, with the idempotency key it gets once one is needed. */
-type CallOptions = PaymentInit & { callKey?: string };
+/** Per-call idempotency keys, made once a payment needs one (never shared between calls). */
+const callKeys = new WeakMap<Call, string>();
 
 /**
  * The request as adapters and the paid retry see it. Its idempotency key is the caller's, or
  * one made for this call (the same across this call's retries, never shared with another).
+ * `headers` are what the retry may carry to `issuer` (see `retryHeadersFor`).
  */
-function retryRequest(prepared: PreparedRequest, options: CallOptions, issuer?: URL): RetryRequest {
+function retryRequest(call: Call, issuer?: URL, headers?: Headers): RetryRequest {
+  const { prepared } = call;
   const url = issuer ?? absoluteUrl(prepared.url);
-  let headers: Headers | undefined;
+  let view = headers;
   // Lazy: every request is looked at for held credentials, but only a payment needs these.
   return {
     method: prepared.method,
     url,
     get headers() {
-      headers ??= new Headers(prepared.init.headers);
-      return headers;
+      view ??= new Headers(prepared.init.headers);
+      return view;
     },
     get idempotencyKey() {
-      options.callKey ??= options.idempotencyKey ?? randomId('k_');
-      return options.callKey;
+      if (call.exclusive) return call.key;
+      let key = callKeys.get(call);
+      if (key === undefined) {
+        key = randomId('k_');
+        callKeys.set(call, key);
+      }
+      return key;
     },
   };
 }
 
-/** What held outcomes and pending approvals are scoped to: the caller's key, else `METHOD url`. */
-function purchaseKeyOf(options: PaymentInit, retry: RetryRequest): string {
-  return options.idempotencyKey ?? `${retry.method} ${retry.url.href}`;
+function pageHref(): string | undefined {
+  return (globalThis as { location?: { href?: string } }).location?.href;
 }
 
 /** Resolves a relative URL against the page (browsers); absolute URLs pass as they are. */
 function absoluteUrl(url: string): URL {
-  const page = (globalThis as { location?: { href?: string } }).location?.href;
-  return new URL(url, page);
+  return new URL(url, pageHref());
+}
+
+function originOf(url: string): string {
+  try {
+    return absoluteUrl(url).origin;
+  } catch {
+    return 'the seller';
+  }
 }
 
 /** The first send with extra headers (a held credential). */

@@ -140,7 +140,7 @@ describe('pre-authorization (opt-in)', () => {
     expect(paywall.hits).toHaveLength(4);
   });
 
-  it('a refused pre-authorization releases its budget and the fresh 402 is paid once', async () => {
+  it('a refused pre-authorization that can still move money is not followed by a second one in the same call', async () => {
     const rail = createTestRail();
     const wallet = testWallet({ rail });
     const adapter = testAdapter({ preauthorize: true });
@@ -159,14 +159,26 @@ describe('pre-authorization (opt-in)', () => {
       createTestPaywall({ rail, routes: { '/data': { offers: [usdc(1500n, { id: 'v2' })] } } }),
     );
     const response = await payingFetch(`${ORIGIN}/data`);
-    expect(response.status).toBe(200);
+    // The refused pre-paid authorization is still valid: the call ends with the 402.
+    expect(response.status).toBe(402);
+    expect(wallet.calls).toEqual(['v1', 'v1']);
     const records = await payingFetch.ledger.list();
     expect(records.map((r) => [r.offerId, r.status])).toEqual([
+      ['v1', 'committed'],
+      ['v1', 'held'],
+    ]);
+    // The refused terms are not pre-paid again: the next call asks and pays the new terms once.
+    const paid = await payingFetch(`${ORIGIN}/data`);
+    expect(paid.status).toBe(200);
+    expect(wallet.calls).toEqual(['v1', 'v1', 'v2']);
+    // Once the rail says the refused authorization can no longer move, it is released.
+    rail.void(records[1]!.reference!);
+    await payingFetch.reconcile();
+    expect((await payingFetch.ledger.list()).map((r) => [r.offerId, r.status])).toEqual([
       ['v1', 'committed'],
       ['v1', 'released'],
       ['v2', 'committed'],
     ]);
-    expect(rail.settledTotal()).toBe(2500n);
   });
 
   it('the policy decides exactly as for a 402: a denied remembered offer pays nothing', async () => {

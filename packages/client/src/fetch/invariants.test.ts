@@ -159,9 +159,9 @@ describe('invariant 2: one logical request pays at most once', () => {
     expect(outcome.record.status).toBe('held');
   });
 
-  it('a refused proof (verification failed) releases the budget and returns the 402 once', async () => {
+  it("a refused authorization stays held on the seller's word: live until it expires, never released early", async () => {
     const { payingFetch, wallet, rail } = setup({ '/paid': { offers: [usdc(1000n)] } });
-    // The paywall runs on a different rail: every proof is unknown to it.
+    // The paywall runs on a different rail: every proof is unknown to it, and it says so.
     route(
       createTestPaywall({ rail: createTestRail(), routes: { '/paid': { offers: [usdc(1000n)] } } }),
     );
@@ -169,11 +169,20 @@ describe('invariant 2: one logical request pays at most once', () => {
     expect(response.status).toBe(402);
     expect(wallet.calls).toHaveLength(1);
     const outcome = getPayment(response)!;
+    // The seller still holds a signed authorization it could settle until validUntil.
     expect(outcome).toMatchObject({
-      status: 'rejected',
-      record: { status: 'released', outcome: 'rejected' },
+      status: 'unknown',
+      record: { status: 'held', outcome: 'rejected' },
     });
-    expect((outcome.error as PaymentFailedError).paid).toBe(false);
+    expect((outcome.error as PaymentFailedError).paid).toBe('unknown');
+    const [purchase] = await payingFetch.purchases.list();
+    expect(purchase).toMatchObject({ state: 'live' });
+    expect(purchase!.liveUntil).toBeGreaterThan(Date.now());
+    const usage = await payingFetch.budget.usage(
+      { scope: 'global', window: { kind: 'calendar', unit: 'day' } },
+      Date.now(),
+    );
+    expect(usage.heldUsdMicros).toBe(1000n);
     expect(rail.settledTotal()).toBe(0n);
   });
 
@@ -429,11 +438,30 @@ describe('invariant 6: an unknown outcome is reconciled with the rail before pay
     expect(records.map((r) => r.status)).toEqual(['released', 'committed']);
   });
 
-  it('a payment the rail confirms is committed and not paid again', async () => {
+  it('a payment the rail confirms is delivered with the recovered proof, never bought again', async () => {
     const { payingFetch, paywall, wallet } = setup(
       { '/paid': { offers: [usdc(1000n)] } },
       { settlement: 'final' },
     );
+    route(paywall);
+    wallet.injectFault('unknown-after-paying');
+    await payingFetch(`${ORIGIN}/paid`).catch(() => {});
+    const again = await payingFetch(`${ORIGIN}/paid`);
+    expect(again.status).toBe(200);
+    expect(wallet.calls).toHaveLength(1);
+    const [record] = await payingFetch.ledger.list();
+    expect(record).toMatchObject({ status: 'committed', committedUsdMicros: 1000n });
+    const [purchase] = await payingFetch.purchases.list();
+    expect(purchase).toMatchObject({ state: 'delivered', booked: true });
+  });
+
+  it('a payment the rail confirms but whose proof cannot be had is never bought again (ALREADY_PAID, resolvable)', async () => {
+    const { payingFetch, paywall, wallet } = setup(
+      { '/paid': { offers: [usdc(1000n)] } },
+      { settlement: 'final' },
+    );
+    // Without recover(), the paid purchase cannot be delivered here.
+    (wallet as { recover?: unknown }).recover = undefined;
     route(paywall);
     wallet.injectFault('unknown-after-paying');
     await payingFetch(`${ORIGIN}/paid`).catch(() => {});
@@ -442,9 +470,12 @@ describe('invariant 6: an unknown outcome is reconciled with the rail before pay
     )) as PaymentFailedError;
     expect(again.code).toBe('ALREADY_PAID');
     expect(again.paid).toBe(true);
+    expect(again.message).toContain('reconcile({ resolve');
     expect(wallet.calls).toHaveLength(1);
-    const [record] = await payingFetch.ledger.list();
-    expect(record).toMatchObject({ status: 'committed', committedUsdMicros: 1000n });
+    const [purchase] = await payingFetch.purchases.list();
+    expect(purchase).toMatchObject({ state: 'paid' });
+    await payingFetch.reconcile({ resolve: { id: purchase!.id, as: 'delivered' } });
+    expect((await payingFetch.purchases.get(purchase!.id))?.state).toBe('delivered');
   });
 
   it('a wallet that hangs past payTimeoutMs leaves an unknown outcome, held', async () => {
@@ -506,7 +537,7 @@ describe('invariant 2 with a caller-supplied idempotency key', () => {
     ).toBe(200);
   });
 
-  it('after the rail confirms a held payment, the key stays paid', async () => {
+  it('after the rail confirms a held payment, it is delivered once and the key stays paid', async () => {
     const { payingFetch, paywall, wallet } = setup(
       { '/paid': { offers: [usdc(1000n)] } },
       { settlement: 'final' },
@@ -517,9 +548,8 @@ describe('invariant 2 with a caller-supplied idempotency key', () => {
     await expect(payingFetch(`${ORIGIN}/paid`, call)).rejects.toMatchObject({
       code: 'OUTCOME_UNKNOWN',
     });
-    await expect(payingFetch(`${ORIGIN}/paid`, call)).rejects.toMatchObject({
-      code: 'ALREADY_PAID',
-    });
+    // The rail confirms it: the purchase is delivered with the proof, once.
+    expect((await payingFetch(`${ORIGIN}/paid`, call)).status).toBe(200);
     await expect(payingFetch(`${ORIGIN}/paid`, call)).rejects.toMatchObject({
       code: 'ALREADY_PAID',
     });

@@ -6,10 +6,11 @@
  */
 import { isStipendError, type StipendError } from '../errors/base.js';
 import { ChallengeParseError } from '../errors/challenge.js';
+import { redactUrl } from '../internal/redact.js';
 import { summarizeOffer } from '../ledger/events.js';
 import type { PaymentOffer } from '../offer.js';
 import type { ChallengeInput } from '../protocols/adapter.js';
-import { challengeInput } from './challenge.js';
+import { type ChallengeRead, challengeInput } from './challenge.js';
 import { type Core, reported } from './core.js';
 
 /** Headers a cross-origin response shows without Access-Control-Expose-Headers. */
@@ -58,6 +59,7 @@ export async function readOffers(
   response: Response,
   requestUrl: string,
   method: string,
+  read: ChallengeRead = {},
 ): Promise<ReadOffers | undefined> {
   const { input, headerErrors } = challengeInput(
     response,
@@ -65,10 +67,11 @@ export async function readOffers(
     method,
     core.now(),
     core.maxChallengeBytes,
+    read,
   );
   const relevant = core.adapters.filter((adapter) => adapter.detect(input));
   if (relevant.length === 0) {
-    if (hiddenByCors(response)) throw reported(core, input.url.href, hiddenError(input.url));
+    if (hiddenByCors(response)) throw reported(core, redactUrl(input.url), hiddenError(input.url));
     return undefined;
   }
 
@@ -93,7 +96,7 @@ export async function readOffers(
       );
     }
   }
-  const url = input.url.href;
+  const url = redactUrl(input.url);
   core.emitter.emit('challenge', {
     url,
     offers: offers.map(summarizeOffer),

@@ -1,51 +1,56 @@
 /**
- * One purchase: the checks that come before any money (transport, replayable body, earlier
- * unknown outcomes), the policy decision, the pending ledger record, the wallet's payment
- * and the proof headers.
+ * Buying: the checks that come before any money (transport, replayable body), the decision
+ * (a fresh policy decision, or a person's approval claimed atomically), the purchase opened
+ * in the journal with its pending spend record, and the wallet's payment under a deadline.
+ * Every step moves the purchase through the lifecycle of `purchase/state.ts`.
  *
  * @module
  */
 
 import { deferApproval, pendingResponse, resumeApproval } from '../approvals/pending.js';
-import { isStipendError } from '../errors/base.js';
+import { isStipendError, StipendError } from '../errors/base.js';
 import { PaymentFailedError } from '../errors/payment.js';
 import { ApprovalError, PolicyDeniedError } from '../errors/policy.js';
 import { RequestError } from '../errors/request.js';
-import { WalletError } from '../errors/wallet.js';
+import { deadlineSignal } from '../internal/deadline.js';
 import { randomId } from '../internal/ids.js';
+import { redactUrl } from '../internal/redact.js';
 import { summarizeOffer } from '../ledger/events.js';
+import { unitKey } from '../money/unit.js';
 import { type PaymentOffer, railOf } from '../offer.js';
 import type { Decision } from '../policy/engine.js';
 import type { Rule } from '../policy/types.js';
 import type { RetryRequest } from '../protocols/adapter.js';
-import type { Proof, Wallet } from '../wallet/wallet.js';
+import type { PurchaseRecord } from '../purchase/journal.js';
+import type { PayContext, Proof, Wallet } from '../wallet/wallet.js';
 import type { PreparedRequest } from './body.js';
-import { commitPayment, holdPayment, recordOf, releasePayment, resumeOf } from './book.js';
-import { asStipendError, type Core, errorText, type HeldPayment, reported } from './core.js';
-import { reconcileHeld } from './reconcile.js';
+import { move, recordOf, resumeOf } from './book.js';
+import { asStipendError, type Core, errorText, type Hands, reported } from './core.js';
+import { verifyPayees } from './payees.js';
+import { blockedError } from './prior.js';
 import { mayPayOver } from './transport.js';
+
+/** One call of the paying fetch, as the purchase sees it. */
+export interface Call {
+  readonly prepared: PreparedRequest;
+  /** The purchase key: the caller's idempotency key, else `METHOD url` (query tagged). */
+  readonly key: string;
+  /** True when `key` is the caller's idempotency key. */
+  readonly exclusive: boolean;
+  readonly tags: readonly string[];
+  readonly override: Rule | undefined;
+  /** Deadline of each seller request and body read, ms. */
+  readonly timeoutMs: number;
+  /** May this call pay at all (`payment.pay !== false`)? */
+  readonly mayPay: boolean;
+}
 
 /** What a purchase is for. */
 export interface PurchaseRequest {
-  readonly prepared: PreparedRequest;
+  readonly call: Call;
   /** The request as the adapters and the retry see it (URL of the issuing origin). */
   readonly retry: RetryRequest;
-  /**
-   * What an unknown outcome and a pending approval are scoped to: the caller's idempotency key,
-   * else `METHOD url` (conservative: a held outcome blocks new payments for that URL until
-   * the rail answers). Wallets and adapters get `retry.idempotencyKey`, unique per call.
-   */
-  readonly purchaseKey: string;
   readonly offers: readonly PaymentOffer[];
-  readonly tags: readonly string[];
-  readonly override: Rule | undefined;
-}
-
-/** A paid (or signed) purchase, ready to be sent. */
-export interface Purchase extends HeldPayment {
-  readonly proof: Proof;
-  readonly proofHeaders: Readonly<Record<string, string>>;
-  readonly retry: RetryRequest;
 }
 
 /** Pending mode: the purchase waits for a person; the caller gets this 202 response. */
@@ -53,16 +58,75 @@ export interface AwaitingApproval {
   readonly awaiting: Response;
 }
 
+/** A purchase whose proof is in hand (state `signed`), ready to be sent. */
+export interface Bought {
+  readonly hands: Hands & { proof: Proof; proofHeaders: Readonly<Record<string, string>> };
+  readonly record: PurchaseRecord;
+}
+
 /**
- * Decides, books and pays. Throws a typed error, already booked and reported, when nothing
+ * Decides, opens, and pays. Throws a typed error, already booked and reported, when nothing
  * may or can be paid. In pending approval mode it may instead return the synthetic 202.
  */
 export async function purchase(
   core: Core,
   request: PurchaseRequest,
-): Promise<Purchase | AwaitingApproval> {
-  const { prepared, retry } = request;
-  const url = retry.url.href;
+): Promise<Bought | AwaitingApproval> {
+  const { call, retry } = request;
+  const url = redactUrl(retry.url);
+  checkTransport(core, call, retry, url);
+
+  // Payees are what the wallets verified (an invoice's signing key), never a seller's claim.
+  const verified = await verifyPayees(request.offers, core.wallets);
+  if (verified.offers.length === 0) {
+    throw reported(
+      core,
+      url,
+      new PolicyDeniedError({
+        reason: 'payee_unverified',
+        message: `No offer's payee could be verified, so nothing was paid: ${verified.refused.map((refusal) => refusal.reason).join('; ')}`,
+        offers: [],
+        url,
+      }),
+    );
+  }
+  const chosen = new Map<string, Wallet>();
+  const decided = await decideOrResume(core, { ...request, offers: verified.offers }, chosen, url);
+  if ('awaiting' in decided) return decided;
+  const decision = decided;
+  const offer = decision.offer;
+  const wallet = chosen.get(offer.id);
+  const adapter = core.adapters.find((candidate) => candidate.protocol === offer.protocol);
+  if (!wallet || !adapter) {
+    await core.engine.release(decision);
+    throw reported(
+      core,
+      url,
+      new PolicyDeniedError({
+        reason: 'no_wallet',
+        message: `No wallet pays ${railOf(offer)} for the approved offer; add a wallet whose rails include it.`,
+        offers: [],
+        url,
+      }),
+    );
+  }
+
+  // The purchase is journaled (atomically, across every process sharing the journal) and its
+  // pending spend record written before any money can move.
+  const record = await open(core, call, decision, wallet, url);
+  const hands: Hands = { id: record.id, decision, wallet, offer, adapter, retry };
+  core.shared.hands.set(record.id, hands);
+  core.emitter.emit('decision', {
+    url,
+    offer: summarizeOffer(offer),
+    usdMicros: decision.usdMicros,
+    approved: decision.approved,
+    walletId: wallet.id,
+  });
+  return pay(core, call, hands, record, url);
+}
+
+function checkTransport(core: Core, call: Call, retry: RetryRequest, url: string): void {
   if (!mayPayOver(retry.url, core.allowHttp)) {
     throw reported(
       core,
@@ -74,7 +138,7 @@ export async function purchase(
       ),
     );
   }
-  if (!prepared.replayable) {
+  if (!call.prepared.replayable) {
     throw reported(
       core,
       url,
@@ -85,20 +149,26 @@ export async function purchase(
       ),
     );
   }
-  await reconcileHeld(core, request.purchaseKey, url);
+}
 
-  const chosen = new Map<string, Wallet>();
+/** A person's approval claimed for this purchase, or a fresh policy decision. */
+async function decideOrResume(
+  core: Core,
+  request: PurchaseRequest,
+  chosen: Map<string, Wallet>,
+  url: string,
+): Promise<Decision | AwaitingApproval> {
+  const { call, retry, offers } = request;
   const pendingMode = core.approvals.mode === 'pending';
-  let decision: Decision | undefined;
-  let approvalId: string | undefined;
   if (pendingMode) {
     const { store } = core.approvals;
     const resumed = await resumeApproval(
       store,
       core.budget,
-      request.purchaseKey,
-      request.offers,
+      call.key,
+      offers,
       core.now(),
+      call.tags,
     );
     if (resumed.kind === 'pending') return { awaiting: pendingResponse(resumed.approval) };
     if (resumed.kind === 'denied') {
@@ -113,181 +183,276 @@ export async function purchase(
       );
     }
     if (resumed.kind === 'approved') {
-      decision = resumed.decision;
-      approvalId = resumed.approval.id;
-      if ((await findWallet(core, decision.offer, chosen)) !== true)
-        chosen.delete(decision.offer.id);
-    }
-  }
-  if (!decision) {
-    try {
-      decision = await core.engine.decide(request.offers, {
+      const decision = resumed.decision;
+      // This caller's own rules still apply (a per-call cap, a narrower child); and a wallet
+      // must still take the offer. Only then is the approval claimed: approved → used, once.
+      const [evaluation] = await core.engine.evaluate([decision.offer], {
         url: retry.url,
-        method: retry.method,
-        tags: request.tags,
-        override: request.override,
-        reservationId: randomId('r_'),
-        canPay: (offer) => findWallet(core, offer, chosen),
-        signal: prepared.init.signal ?? undefined,
-        deferApproval: pendingMode,
+        tags: call.tags,
+        override: call.override,
       });
-    } catch (error) {
-      throw reported(core, url, asStipendError(error));
-    }
-    if (decision.pendingApproval) {
-      const approval = await deferApproval(
-        core.approvals.store,
-        decision,
-        request.purchaseKey,
-        core.now(),
-        core.approvals.ttlMs,
-      );
-      return { awaiting: pendingResponse(approval) };
+      const payable = evaluation?.ok ? await findWallet(core, decision.offer, chosen) : false;
+      if (payable === true && (await store.transition(resumed.approval.id, 'approved', 'used')))
+        return decision;
+      chosen.delete(decision.offer.id);
+      // Claimed by another call, or not this caller's to pay: decide afresh below.
     }
   }
-  if (approvalId) await core.approvals.store.update(approvalId, { state: 'used' });
-  const offer = decision.offer;
-  const wallet = chosen.get(offer.id);
-  const adapter = core.adapters.find((candidate) => candidate.protocol === offer.protocol);
-  if (!wallet || !adapter) {
-    await core.engine.release(decision);
-    throw reported(
-      core,
-      url,
-      new PolicyDeniedError({
-        reason: 'no_wallet',
-        message: 'No wallet was chosen for the approved offer.',
-        offers: [],
-        url,
-      }),
+  let decision: Decision;
+  try {
+    decision = await core.engine.decide(offers, {
+      url: retry.url,
+      method: retry.method,
+      tags: call.tags,
+      override: call.override,
+      reservationId: randomId('r_'),
+      canPay: (offer) => findWallet(core, offer, chosen),
+      signal: call.prepared.init.signal ?? undefined,
+      deferApproval: pendingMode,
+    });
+  } catch (error) {
+    throw reported(core, url, asStipendError(error));
+  }
+  if (decision.pendingApproval) {
+    const approval = await deferApproval(
+      core.approvals.store,
+      decision,
+      call.key,
+      core.now(),
+      core.approvals.ttlMs,
     );
+    return { awaiting: pendingResponse(approval) };
   }
-  core.emitter.emit('decision', {
-    url,
-    offer: summarizeOffer(offer),
-    usdMicros: decision.usdMicros,
-    approved: decision.approved,
-    walletId: wallet.id,
-  });
+  return decision;
+}
 
-  // The pending record exists before any money can move.
-  const recordId = randomId('s_');
+/** Opens the purchase in the journal and writes its pending spend record. */
+async function open(
+  core: Core,
+  call: Call,
+  decision: Decision,
+  wallet: Wallet,
+  url: string,
+): Promise<PurchaseRecord> {
+  const offer = decision.offer;
   const time = core.now();
-  await core.ledger.append({
-    id: recordId,
-    purchaseKey: request.purchaseKey,
+  const record: PurchaseRecord = {
+    id: randomId('s_'),
+    key: call.key,
+    exclusive: call.exclusive,
+    state: 'decided',
+    booked: true,
     reservationId: decision.reservation.id,
+    walletId: wallet.id,
+    offerId: offer.id,
     protocol: offer.protocol,
     scheme: offer.scheme,
-    method: retry.method,
     origin: offer.origin,
-    resource: offer.resource,
+    resource: redactUrl(offer.resource),
     payee: offer.payee,
     ...(offer.network ? { network: offer.network } : {}),
-    offerId: offer.id,
-    amount: offer.amount,
-    reservedUsdMicros: decision.usdMicros,
-    rate: {
-      numerator: decision.rate.usdMicrosPerUnitNumerator,
-      denominator: decision.rate.denominator,
-      source: decision.rate.source,
-      asOf: decision.rate.asOf,
-    },
-    walletId: wallet.id,
-    status: 'pending',
-    tags: request.tags,
+    ...(offer.asset ? { asset: offer.asset } : {}),
+    amount: { value: offer.amount.value.toString(), unit: unitKey(offer.amount.unit) },
+    owner: core.shared.owner,
     createdAt: time,
     updatedAt: time,
-  });
-  const booked: HeldPayment = {
-    decision,
-    wallet,
-    offer,
-    adapter,
-    recordId,
-    purchaseKey: request.purchaseKey,
   };
+  let opened: Awaited<ReturnType<typeof core.shared.journal.open>>;
+  try {
+    opened = await core.shared.journal.open(record);
+  } catch (error) {
+    await core.engine.release(decision).catch(() => {});
+    throw reported(core, url, asStipendError(error));
+  }
+  if (!opened.ok) {
+    // Another process opened this key first (the in-process lock covers this one).
+    await core.engine.release(decision).catch(() => {});
+    throw reported(core, url, blockedError(opened.blocking));
+  }
+  try {
+    await core.ledger.append({
+      id: record.id,
+      purchaseKey: call.key,
+      reservationId: decision.reservation.id,
+      protocol: offer.protocol,
+      scheme: offer.scheme,
+      method: call.prepared.method,
+      origin: offer.origin,
+      resource: record.resource,
+      payee: offer.payee,
+      ...(offer.network ? { network: offer.network } : {}),
+      offerId: offer.id,
+      amount: offer.amount,
+      reservedUsdMicros: decision.usdMicros,
+      rate: {
+        numerator: decision.rate.usdMicrosPerUnitNumerator,
+        denominator: decision.rate.denominator,
+        source: decision.rate.source,
+        asOf: decision.rate.asOf,
+      },
+      walletId: wallet.id,
+      status: 'pending',
+      tags: call.tags,
+      createdAt: time,
+      updatedAt: time,
+    });
+  } catch (error) {
+    // Nothing was signed: the purchase is void.
+    await core.shared.journal.transition(record.id, ['decided'], 'void', {}, core.now());
+    await core.engine.release(decision).catch(() => {});
+    throw reported(core, url, asStipendError(error));
+  }
+  return record;
+}
 
+/** The wallet pays under a deadline; a late answer is booked, never dropped. */
+async function pay(
+  core: Core,
+  call: Call,
+  hands: Hands,
+  record: PurchaseRecord,
+  url: string,
+): Promise<Bought> {
+  const { offer, wallet, decision, retry } = hands;
+  const context: PayContext = {
+    request: { method: retry.method, url },
+    idempotencyKey: retry.idempotencyKey,
+    maxAuthorizationTtlSec: decision.maxAuthorizationTtlSec,
+    reservationId: decision.reservation.id,
+    now: core.now(),
+  };
+  let reference: string | undefined;
+  try {
+    reference = wallet.referenceFor?.(offer, context);
+  } catch {
+    reference = undefined;
+  }
+  const authorizing = await move(core, record.id, ['decided'], 'authorizing', {
+    patch: reference ? { reference } : {},
+  });
+  if (!authorizing) throw moved(core, record, url);
+
+  // The wallet gets a signal that aborts at its deadline or when the caller gives up; the
+  // call stops waiting then, and whatever the wallet answers later is still booked.
+  const deadline = deadlineSignal(core.payTimeoutMs, call.prepared.init.signal ?? undefined);
+  const paying = Promise.resolve().then(() =>
+    wallet.pay(offer, { ...context, signal: deadline.signal }),
+  );
+  paying.catch(() => {});
   let proof: Proof;
   try {
-    proof = await withTimeout(
-      wallet.pay(offer, {
-        request: { method: retry.method, url },
-        idempotencyKey: retry.idempotencyKey,
-        maxAuthorizationTtlSec: decision.maxAuthorizationTtlSec,
-        reservationId: decision.reservation.id,
-        signal: prepared.init.signal ?? undefined,
-        now: core.now(),
-      }),
-      core.payTimeoutMs,
-    );
+    proof = await Promise.race([paying, stopped(deadline.signal, core.payTimeoutMs, wallet.id)]);
     if (proof.offerId !== offer.id) {
-      throw new WalletError({
-        walletId: wallet.id,
-        message: `Wallet ${wallet.id} returned a proof for another offer.`,
+      throw Object.assign(new Error(`Wallet ${wallet.id} returned a proof for another offer.`), {
         paid: 'unknown',
       });
     }
   } catch (error) {
-    throw await walletFailed(core, booked, error, url);
+    throw await walletFailed(core, hands, authorizing, error, url, paying, deadline.signal);
+  } finally {
+    deadline.clear();
   }
 
-  await core.ledger.update(recordId, { reference: proof.reference, updatedAt: core.now() });
-  const paid = { ...booked, reference: proof.reference };
-  core.emitter.emit('payment', { url, record: await recordOf(core, recordId) });
+  const signed = await move(core, record.id, ['authorizing'], 'signed', {
+    patch: {
+      reference: proof.reference,
+      settlement: proof.settlement,
+      ...(proof.validUntil !== undefined ? { liveUntil: proof.validUntil } : {}),
+    },
+  });
+  if (!signed) throw moved(core, record, url);
+  hands.proof = proof;
+  core.emitter.emit('payment', { url, record: await recordOf(core, record.id) });
   let proofHeaders: Readonly<Record<string, string>>;
   try {
-    proofHeaders = adapter.proofHeaders(offer, proof, retry);
+    proofHeaders = hands.adapter.proofHeaders(offer, proof, retry);
   } catch (error) {
     // The proof never left this process: an authorization that was not sent moved nothing;
-    // a final payment did move money.
+    // a final payment did move money (paid, not delivered: kept for resuming).
     const failure = { code: 'PROOF_UNUSABLE', message: errorText(error) };
-    if (proof.settlement === 'final')
-      await commitPayment(core, paid, undefined, { outcome: 'rejected', failure });
-    else await releasePayment(core, paid, { outcome: 'rejected', failure });
+    const final = proof.settlement === 'final';
+    await move(core, record.id, ['signed'], final ? 'paid' : 'void', {
+      ledger: { outcome: 'rejected', failure },
+      ...(final ? { actual: proof.paid, fee: proof.fee } : {}),
+    });
     throw reported(
       core,
       url,
       new PaymentFailedError({
         code: 'PROOF_UNUSABLE',
         reason: 'proof_unusable',
-        paid: proof.settlement === 'final',
+        paid: final,
         message: `The ${offer.protocol} adapter could not build the proof headers: ${failure.message}`,
-        resume: resumeOf(paid),
+        resume: resumeOf(signed),
         cause: error,
       }),
     );
   }
-  return { ...paid, proof, proofHeaders, retry };
+  hands.proofHeaders = proofHeaders;
+  return { hands: hands as Bought['hands'], record: signed };
+}
+
+/** Rejects when the wallet's deadline passes (a `TIMEOUT`) or the caller aborts. */
+function stopped(signal: AbortSignal, ms: number, walletId: string): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const fail = () =>
+      reject(
+        signal.reason?.name === 'TimeoutError'
+          ? new StipendError(
+              'TIMEOUT',
+              `Wallet ${walletId} did not answer within ${ms} ms; raise payTimeoutMs.`,
+              { details: { timeoutMs: ms }, cause: signal.reason },
+            )
+          : signal.reason,
+      );
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }
 
 /** Books a wallet failure by what it says about money, and returns the error to throw. */
 async function walletFailed(
   core: Core,
-  payment: HeldPayment,
+  hands: Hands,
+  record: PurchaseRecord,
   error: unknown,
   url: string,
-): Promise<PaymentFailedError> {
-  const paid =
-    error instanceof TimeoutError
-      ? 'unknown'
-      : error instanceof WalletError
-        ? error.paid
-        : isStipendError(error) && 'paid' in error
-          ? (error as WalletError).paid
-          : false;
-  if (paid === 'unknown') {
-    const reference = error instanceof WalletError ? error.reference : undefined;
-    const known = reference ? { ...payment, reference } : payment;
-    return holdUnknown(core, known, url, error);
-  }
+  paying: Promise<Proof>,
+  signal: AbortSignal,
+): Promise<StipendError> {
+  // Stopped waiting (deadline or the caller's abort) while the wallet may still be paying.
+  const stoppedWaiting = signal.aborted;
+  const paid: boolean | 'unknown' = stoppedWaiting ? 'unknown' : paidOf(error);
   const failure = {
     code: isStipendError(error) ? error.code : 'WALLET_ERROR',
     message: errorText(error),
   };
-  if (paid === true)
-    await commitPayment(core, payment, undefined, { outcome: 'wallet_failed', failure });
-  else await releasePayment(core, payment, { outcome: 'wallet_failed', failure });
+  const reference = referenceOf(error) ?? record.reference;
+  if (paid === 'unknown') {
+    const held = await move(core, record.id, ['authorizing'], 'unknown', {
+      patch: reference ? { reference } : {},
+      ledger: {
+        outcome: 'unknown',
+        failure: { code: 'OUTCOME_UNKNOWN', message: failure.message },
+      },
+    });
+    if (stoppedWaiting) bookLate(core, hands, paying);
+    return reported(
+      core,
+      url,
+      new PaymentFailedError({
+        code: 'OUTCOME_UNKNOWN',
+        reason: 'outcome_unknown',
+        paid: 'unknown',
+        message: `The payment outcome is unknown (${failure.message}). The budget stays reserved; the rail is asked (payingFetch.reconcile()) before this purchase is paid again.`,
+        resume: resumeOf(held ?? record),
+        cause: error,
+      }),
+    );
+  }
+  await move(core, record.id, ['authorizing'], paid ? 'paid' : 'void', {
+    ledger: { outcome: 'wallet_failed', failure },
+  });
   return reported(
     core,
     url,
@@ -295,42 +460,86 @@ async function walletFailed(
       code: 'WALLET_FAILED',
       reason: 'wallet_failed',
       paid,
-      message: `Wallet ${payment.wallet.id} could not pay: ${failure.message}`,
-      resume: resumeOf(payment),
+      message: `Wallet ${hands.wallet.id} could not pay: ${failure.message}`,
+      resume: resumeOf({ ...record, ...(reference ? { reference } : {}) }),
       cause: error,
     }),
-  ) as PaymentFailedError;
+  );
 }
 
-/** Holds a payment whose outcome is unknown and returns the error to throw. */
-export async function holdUnknown(
-  core: Core,
-  payment: HeldPayment,
-  url: string,
-  cause: unknown,
-): Promise<PaymentFailedError> {
-  await holdPayment(core, payment, {
-    outcome: 'unknown',
-    failure: { code: 'OUTCOME_UNKNOWN', message: errorText(cause) },
-    ...(payment.reference ? { reference: payment.reference } : {}),
-  });
+/**
+ * A wallet that answers after its deadline is booked when it does: a final payment becomes
+ * `paid` (its proof kept, so the purchase can still be delivered), an authorization that never
+ * left this process is `void`, a failure is `void` unless it says money moved.
+ */
+function bookLate(core: Core, hands: Hands, paying: Promise<Proof>): void {
+  paying.then(
+    async (proof) => {
+      if (proof.offerId !== hands.offer.id) return;
+      hands.proof = proof;
+      const final = proof.settlement === 'final';
+      if (final) {
+        try {
+          hands.proofHeaders = hands.adapter.proofHeaders(hands.offer, proof, hands.retry);
+        } catch {
+          // Without headers the purchase stays paid, not delivered; resumable by the rail.
+        }
+      }
+      await move(core, hands.id, ['unknown'], final ? 'paid' : 'void', {
+        patch: { reference: proof.reference, settlement: proof.settlement },
+        ledger: { outcome: final ? 'unknown' : 'wallet_failed' },
+        ...(final ? { actual: proof.paid, fee: proof.fee } : {}),
+      }).catch(() => {});
+    },
+    async (error) => {
+      const paid = paidOf(error);
+      if (paid === 'unknown') return;
+      await move(core, hands.id, ['unknown'], paid ? 'paid' : 'void', {
+        ledger: {
+          outcome: 'wallet_failed',
+          failure: {
+            code: isStipendError(error) ? error.code : 'WALLET_ERROR',
+            message: errorText(error),
+          },
+        },
+      }).catch(() => {});
+    },
+  );
+}
+
+/** What a wallet's error says about money, read by shape (works across package copies). */
+function paidOf(error: unknown): boolean | 'unknown' {
+  const paid = (error as { paid?: unknown } | null)?.paid;
+  if (paid === true || paid === false || paid === 'unknown') return paid;
+  if (isStipendError(error)) {
+    const detail = error.details.paid;
+    if (detail === true || detail === false || detail === 'unknown') return detail;
+  }
+  return false;
+}
+
+function referenceOf(error: unknown): string | undefined {
+  const reference = (error as { reference?: unknown } | null)?.reference;
+  return typeof reference === 'string' && reference.length > 0 ? reference : undefined;
+}
+
+/** Another path moved the purchase under us: a bug or a crashed store; never pay on. */
+function moved(core: Core, record: PurchaseRecord, url: string): StipendError {
   return reported(
     core,
     url,
     new PaymentFailedError({
-      code: 'OUTCOME_UNKNOWN',
-      reason: 'outcome_unknown',
+      code: 'PURCHASE_CONFLICT',
+      reason: 'purchase_conflict',
       paid: 'unknown',
-      message:
-        'The payment outcome is unknown (timeout or lost response). The budget stays reserved and the rail is asked before this purchase is paid again.',
-      resume: resumeOf(payment),
-      cause,
+      message: `Purchase ${record.id} was moved by another caller; nothing more is paid for it. Inspect payingFetch.purchases.list().`,
+      resume: resumeOf(record),
     }),
-  ) as PaymentFailedError;
+  );
 }
 
 /** The first wallet whose rails and `canPay` accept the offer; or why none does. */
-async function findWallet(
+export async function findWallet(
   core: Core,
   offer: PaymentOffer,
   chosen: Map<string, Wallet>,
@@ -352,19 +561,4 @@ async function findWallet(
     reasons.push(`${wallet.id}: ${verdict}`);
   }
   return reasons.length > 0 ? reasons.join('; ') : `no wallet pays ${rail}`;
-}
-
-class TimeoutError extends Error {
-  override name = 'TimeoutError';
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new TimeoutError(`The wallet did not answer within ${ms} ms.`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

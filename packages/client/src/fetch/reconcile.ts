@@ -1,88 +1,135 @@
 /**
- * Invariant 6: an unknown outcome is settled with the rail (the wallet's `lookup`) before the
- * same purchase is paid again, and held reservations are reconciled once they expire.
+ * Reconciliation over the whole journal (every process sharing it, not one process's memory):
+ * unknown outcomes and expired live authorizations are asked of the rail, orphans of crashed
+ * processes are settled, bookings a store failed are redone, and a person can resolve what no
+ * rail can.
  *
  * @module
  */
-import { PaymentFailedError } from '../errors/payment.js';
-import { commitPayment, releasePayment, resumeOf } from './book.js';
-import { type Core, type HeldPayment, reported } from './core.js';
+import { StipendError } from '../errors/base.js';
+import type { PurchaseRecord } from '../purchase/journal.js';
+import type { PurchaseState } from '../purchase/state.js';
+import { MONEY_SPENT } from '../purchase/state.js';
+import { move } from './book.js';
+import type { Core } from './core.js';
+import { askRail } from './prior.js';
 
-/** Asks the rail about a held payment; commits or releases it when the rail knows. */
-export async function askRail(
-  core: Core,
-  payment: HeldPayment,
-): Promise<'paid' | 'failed' | 'pending'> {
-  let status: 'paid' | 'failed' | 'pending' = 'pending';
-  if (payment.wallet.lookup && payment.reference) {
-    try {
-      status = await payment.wallet.lookup(payment.reference, payment.offer);
-    } catch {
-      status = 'pending';
-    }
-  }
-  if (status === 'paid') {
-    await commitPayment(core, payment, undefined, {});
-    core.held.delete(payment.purchaseKey);
-  } else if (status === 'failed') {
-    await releasePayment(core, payment, {});
-    core.held.delete(payment.purchaseKey);
-  }
-  return status;
+/** Options of `payingFetch.reconcile()`. */
+export interface ReconcileOptions {
+  /**
+   * A person's decision on a purchase no rail can settle: `paid` (money moved; commit),
+   * `void` (it did not and cannot; release), or `delivered` (paid and the seller delivered it
+   * some other way).
+   */
+  readonly resolve?: { readonly id: string; readonly as: 'paid' | 'void' | 'delivered' };
+  /**
+   * How long (ms) a purchase of another process may sit in a state under way before it counts
+   * as an orphan of a crash. Default: the wallet deadline plus twice the request deadline.
+   */
+  readonly orphanAfterMs?: number;
 }
 
-/**
- * Before a purchase pays: if an earlier payment for it has an unknown outcome, ask the rail.
- * Failed: go on. Paid: refuse (`ALREADY_PAID`). Still unknown: refuse (`OUTCOME_UNKNOWN`).
- */
-export async function reconcileHeld(core: Core, purchaseKey: string, url: string): Promise<void> {
-  const payment = core.held.get(purchaseKey);
-  if (!payment) return;
-  const status = await askRail(core, payment);
-  if (status === 'failed') return;
-  if (status === 'paid') {
-    throw reported(
-      core,
-      url,
-      new PaymentFailedError({
-        code: 'ALREADY_PAID',
-        reason: 'already_paid',
-        paid: true,
-        message:
-          'This purchase was already paid (the rail confirmed it); it is not paid again. Resume with the recorded reference.',
-        resume: resumeOf(payment),
-      }),
-    );
-  }
-  throw reported(
-    core,
-    url,
-    new PaymentFailedError({
-      code: 'OUTCOME_UNKNOWN',
-      reason: 'outcome_unknown',
-      paid: 'unknown',
-      message:
-        'An earlier payment for this purchase has an unknown outcome that the wallet cannot settle yet; nothing new is paid. Try again after the authorization expires.',
-      resume: resumeOf(payment),
-    }),
-  );
+/** What a reconciliation did. */
+export interface ReconcileResult {
+  /** Purchases now counted as spent. */
+  readonly committed: number;
+  /** Purchases now void (their reservations released). */
+  readonly released: number;
+  /** Purchases still unsettled (see `payingFetch.purchases.list()`). */
+  readonly pending: number;
 }
 
-/** Asks the rail about every held payment whose reservation has expired. */
-export async function reconcileExpired(
+const UNDER_WAY: readonly PurchaseState[] = ['decided', 'authorizing', 'signed', 'sent'];
+const UNSETTLED: readonly PurchaseState[] = [...UNDER_WAY, 'live', 'unknown', 'paid', 'delivered'];
+
+/** Reconciles every unsettled purchase of the journal; see {@link ReconcileOptions}. */
+export async function reconcileAll(
   core: Core,
-): Promise<{ committed: number; released: number; pending: number }> {
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
+  if (options.resolve) return resolveByHand(core, options.resolve);
   const counts = { committed: 0, released: 0, pending: 0 };
-  const time = core.now();
-  for (const payment of [...core.held.values()]) {
-    if (payment.decision.reservation.expiresAt > time) {
+  const orphanAfter = options.orphanAfterMs ?? core.payTimeoutMs + 2 * core.timeoutMs;
+  const now = core.now();
+  for (const record of await core.shared.journal.list({ states: UNSETTLED })) {
+    const after = await settleOne(core, record, now, orphanAfter);
+    if (after === undefined) continue;
+    if (after.state === 'void' && record.state !== 'void') counts.released++;
+    else if (MONEY_SPENT.has(after.state) && (!MONEY_SPENT.has(record.state) || !record.booked))
+      counts.committed++;
+    else if (!(after.state === 'delivered' && after.booked) && after.state !== 'paid')
       counts.pending++;
-      continue;
-    }
-    const status = await askRail(core, payment);
-    if (status === 'paid') counts.committed++;
-    else if (status === 'failed') counts.released++;
-    else counts.pending++;
   }
   return counts;
+}
+
+/** Settles one purchase if it is this call's to settle; `undefined` when it was left alone. */
+async function settleOne(
+  core: Core,
+  record: PurchaseRecord,
+  now: number,
+  orphanAfter: number,
+): Promise<PurchaseRecord | undefined> {
+  const mine = core.shared.hands.has(record.id);
+  if (UNDER_WAY.includes(record.state)) {
+    // Under way in this process, or too recent to be another process's orphan: leave it.
+    if (mine || now - record.updatedAt < orphanAfter) return undefined;
+    if (record.state === 'decided') {
+      // Nothing was signed before `authorizing` is journaled.
+      return (await move(core, record.id, ['decided'], 'void')) ?? record;
+    }
+    return askRail(core, record);
+  }
+  if ((record.state === 'delivered' || record.state === 'paid') && !record.booked) {
+    return rebook(core, record);
+  }
+  // The rail may know before the authorization expires (voided, or already settled).
+  if (record.state === 'unknown' || record.state === 'live') return askRail(core, record);
+  return record;
+}
+
+/** Books again a purchase whose state moved but whose budget or ledger did not follow. */
+async function rebook(core: Core, record: PurchaseRecord): Promise<PurchaseRecord> {
+  return (await move(core, record.id, [record.state], record.state)) ?? record;
+}
+
+async function resolveByHand(
+  core: Core,
+  resolve: NonNullable<ReconcileOptions['resolve']>,
+): Promise<ReconcileResult> {
+  const record = await core.shared.journal.get(resolve.id);
+  if (!record) {
+    throw new StipendError(
+      'PURCHASE_NOT_FOUND',
+      `No purchase ${resolve.id}; list them with payingFetch.purchases.list() or \`stipend ledger\`.`,
+    );
+  }
+  const allowed: Record<string, readonly PurchaseState[]> = {
+    paid: ['unknown', 'live'],
+    void: ['unknown', 'live'],
+    delivered: ['paid'],
+  };
+  const from = allowed[resolve.as] ?? [];
+  if (!from.includes(record.state)) {
+    throw new StipendError(
+      'PURCHASE_CONFLICT',
+      `Purchase ${resolve.id} is ${record.state}; only ${from.join(' or ')} purchases can be resolved as ${resolve.as}.`,
+    );
+  }
+  const moved = await move(core, record.id, [record.state], resolve.as, {
+    ledger: {
+      failure: { code: 'RESOLVED_BY_HAND', message: `resolved as ${resolve.as} by a person` },
+    },
+  });
+  if (!moved)
+    throw new StipendError(
+      'PURCHASE_CONFLICT',
+      `Purchase ${resolve.id} changed meanwhile; try again.`,
+    );
+  core.shared.hands.delete(record.id);
+  return {
+    committed: resolve.as === 'void' ? 0 : 1,
+    released: resolve.as === 'void' ? 1 : 0,
+    pending: 0,
+  };
 }

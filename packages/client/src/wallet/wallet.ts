@@ -16,7 +16,11 @@ export interface PayContext {
   readonly maxAuthorizationTtlSec: number;
   /** The budget reservation held for this payment. */
   readonly reservationId: string;
-  /** Aborts the payment when the caller gives up. */
+  /**
+   * Aborts the payment when the caller gives up or the wallet's deadline (`payTimeoutMs`)
+   * passes. A wallet that is aborted after money moved should still settle its answer: the
+   * core books late answers (paid: committed with the proof kept; failed: released).
+   */
   readonly signal?: AbortSignal;
   /** The clock the core uses (ms since epoch). */
   readonly now: number;
@@ -74,6 +78,38 @@ export interface Wallet {
   canPay(offer: PaymentOffer): true | string | Promise<true | string>;
   /** Pays or signs exactly this offer. Throw a `WalletError` on failure. */
   pay(offer: PaymentOffer, context: PayContext): Promise<Proof>;
-  /** Asks the rail what became of an earlier payment (by `Proof.reference`). */
+  /**
+   * Asks the rail what became of an earlier payment (by `Proof.reference`). `paid`: money
+   * moved. `failed`: it provably did not and can no longer move (an authorization unused past
+   * its expiry on chain time, a failed Lightning payment); the core then releases its budget.
+   * `pending`: anything else, including an authorization still valid and unused.
+   */
   lookup?(reference: string, offer: PaymentOffer): Promise<PaymentStatus>;
+  /**
+   * Optional. The reference the payment of this offer will have, known before paying (an
+   * L402 invoice's payment hash; an EIP-3009 nonce derived from the idempotency key). The core
+   * journals it before calling `pay`, so a crash or a timeout leaves a purchase the rail can
+   * be asked about.
+   */
+  referenceFor?(offer: PaymentOffer, context: PayContext): string | undefined;
+  /**
+   * Optional. The payee this wallet would really pay for the offer, verified by the wallet
+   * (the node key recovered from a BOLT 11 invoice's signature). The core asks it before the
+   * policy decides, so that payee allow and deny lists apply to what was verified, never to
+   * what a server claims. Throw (a `WalletError` with `paid: false`) when it cannot be
+   * verified; the offer is then not paid.
+   */
+  payeeOf?(offer: PaymentOffer): string | Promise<string>;
+  /**
+   * Optional. The proof of a payment the rail confirms as paid (a Lightning preimage looked
+   * up by payment hash), so that a purchase paid but never delivered can be completed with
+   * it instead of being bought again. `undefined` when the rail cannot give it.
+   */
+  recover?(reference: string, offer: PaymentOffer): Promise<Proof | undefined>;
+  /**
+   * Optional. Makes an authorization that was signed or sent, and not used, unusable (revoke a
+   * Shared Payment Token, say). Resolves `true` only when it provably can no longer move
+   * money; the core then releases its budget before the authorization expires.
+   */
+  void?(reference: string, offer: PaymentOffer): Promise<boolean>;
 }

@@ -55,6 +55,9 @@ export function testWallet(options: {
   const settlement = options.settlement ?? 'authorization';
   const calls: string[] = [];
   const faults: TestWalletFault[] = [];
+  // What each payment proved, by reference: a Lightning node gives the preimage of a payment
+  // it made when asked by payment hash; this is the stand-in of that lookup.
+  const proven = new Map<string, { offerId: string; secret: unknown }>();
   return {
     id,
     rails: [`${PROTOCOL}:${SCHEME}`],
@@ -79,6 +82,7 @@ export function testWallet(options: {
         payee: offer.payee,
         settlement,
       });
+      proven.set(reference, { offerId: offer.id, secret });
       if (fault === 'unknown-after-paying') {
         throw new WalletError({
           walletId: id,
@@ -98,6 +102,12 @@ export function testWallet(options: {
     },
     async lookup(reference) {
       return options.rail.lookup(reference);
+    },
+    async recover(reference, offer) {
+      const known = proven.get(reference);
+      if (settlement !== 'final' || !known || known.offerId !== offer.id) return undefined;
+      if ((await options.rail.lookup(reference)) !== 'paid') return undefined;
+      return { offerId: offer.id, reference, settlement, secret: known.secret };
     },
   };
 }

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { isStipendError } from '../errors/base.js';
+import { deadlineSignal, isDeadlineError, withDeadline } from './deadline.js';
+
+const never = () => new Promise<never>(() => {});
+
+describe('deadlineSignal', () => {
+  it('aborts after the deadline with a TimeoutError that names it', async () => {
+    const { signal } = deadlineSignal(20);
+    expect(signal.aborted).toBe(false);
+    await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    expect((signal.reason as Error).name).toBe('TimeoutError');
+    expect((signal.reason as Error).message).toContain('20 ms');
+  });
+
+  it('follows its parent, with the parent’s reason', () => {
+    const parent = new AbortController();
+    const { signal } = deadlineSignal(60_000, parent.signal);
+    parent.abort('caller gave up');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('caller gave up');
+  });
+
+  it('is aborted at once when the parent already is', () => {
+    const { signal } = deadlineSignal(60_000, AbortSignal.abort('gone'));
+    expect(signal.reason).toBe('gone');
+  });
+
+  it('clear() stands the deadline down and detaches from the parent', async () => {
+    const parent = new AbortController();
+    const deadline = deadlineSignal(10, parent.signal);
+    deadline.clear();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    parent.abort();
+    expect(deadline.signal.aborted).toBe(false);
+  });
+
+  it('Infinity means no timer; a huge deadline does not fire at once (setTimeout overflow)', async () => {
+    const forever = deadlineSignal(Number.POSITIVE_INFINITY);
+    const huge = deadlineSignal(2 ** 40);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(forever.signal.aborted).toBe(false);
+    expect(huge.signal.aborted).toBe(false);
+    huge.clear();
+  });
+
+  it('refuses a negative or NaN deadline with a typed CONFIG_INVALID naming the options', () => {
+    for (const ms of [-1, Number.NaN]) {
+      const error = (() => {
+        try {
+          deadlineSignal(ms);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isStipendError(error) && error.code).toBe('CONFIG_INVALID');
+      expect((error as Error).message).toContain('timeoutMs');
+    }
+  });
+
+  it('does not keep a Node process alive (the timer is unref’d)', () => {
+    const original = globalThis.setTimeout;
+    let unrefd = false;
+    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+      const timer = original(fn, ms);
+      const unref = timer.unref.bind(timer);
+      timer.unref = () => {
+        unrefd = true;
+        return unref();
+      };
+      return timer;
+    }) as typeof setTimeout;
+    try {
+      deadlineSignal(60_000).clear();
+    } finally {
+      globalThis.setTimeout = original;
+    }
+    expect(unrefd).toBe(true);
+  });
+});
+
+describe('withDeadline', () => {
+  it('every call ends: rejects with TIMEOUT even when the work ignores its signal', async () => {
+    const started = Date.now();
+    const error = await withDeadline(never, 30, 'The server at https://a.example').catch(
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(isDeadlineError(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      'The server at https://a.example did not answer within 30 ms; raise timeoutMs or payment.timeoutMs.',
+    );
+    expect((error as { details: Record<string, unknown> }).details).toMatchObject({
+      timeoutMs: 30,
+    });
+  });
+
+  it('aborts the signal it gave the work when the deadline passes', async () => {
+    let seen: AbortSignal | undefined;
+    await withDeadline(
+      (signal) => {
+        seen = signal;
+        return never();
+      },
+      10,
+      'x',
+    ).catch(() => {});
+    expect(seen?.aborted).toBe(true);
+  });
+
+  it('resolves with the work’s value and clears the timer', async () => {
+    let seen: AbortSignal | undefined;
+    const value = await withDeadline(
+      async (signal) => {
+        seen = signal;
+        return 42;
+      },
+      20,
+      'x',
+    );
+    expect(value).toBe(42);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(seen?.aborted).toBe(false);
+  });
+
+  it('passes the work’s own failure through', async () => {
+    const boom = new Error('boom');
+    await expect(withDeadline(() => Promise.reject(boom), 1_000, 'x')).rejects.toBe(boom);
+  });
+
+  it('a work that throws synchronously rejects (never throws past the promise)', async () => {
+    const boom = new Error('sync');
+    await expect(
+      withDeadline(
+        () => {
+          throw boom;
+        },
+        1_000,
+        'x',
+      ),
+    ).rejects.toBe(boom);
+  });
+
+  it('the caller’s abort wins with the caller’s reason, not a TIMEOUT', async () => {
+    const parent = new AbortController();
+    const call = withDeadline(never, 60_000, 'x', parent.signal);
+    parent.abort('stop');
+    await expect(call).rejects.toBe('stop');
+  });
+
+  it('does not start the work when the caller has already aborted', async () => {
+    let started = false;
+    await expect(
+      withDeadline(
+        async () => {
+          started = true;
+        },
+        1_000,
+        'x',
+        AbortSignal.abort('before'),
+      ),
+    ).rejects.toBe('before');
+    expect(started).toBe(false);
+  });
+
+  it('a late failure of abandoned work is not an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await withDeadline(
+        () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 30)),
+        5,
+        'x',
+      ).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 80));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+});

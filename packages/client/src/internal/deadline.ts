@@ -1,0 +1,159 @@
+/**
+ * Deadlines for every read and every request (invariant 7: every call ends). Browser- and
+ * Node-safe: `AbortController`, `setTimeout` and, when the runtime has it, `unref` so that a
+ * pending deadline never keeps a Node process alive.
+ *
+ * @module
+ */
+import { isStipendError, StipendError } from '../errors/base.js';
+
+/** The longest delay `setTimeout` honours (larger ones fire at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A deadline as an `AbortSignal`, and the function that stands it down. */
+export interface Deadline {
+  /** Aborts when the deadline passes (reason: a `TimeoutError`) or when the parent aborts. */
+  readonly signal: AbortSignal;
+  /** Stops the timer and detaches from the parent; call it once the work is done. */
+  clear(): void;
+}
+
+/**
+ * The abort reason of a passed deadline: a `DOMException` named `TimeoutError` (what
+ * `AbortSignal.timeout` uses), or an `Error` with that name where `DOMException` is missing.
+ */
+function timeoutReason(ms: number): Error {
+  const message = `The deadline of ${ms} ms passed.`;
+  if (typeof DOMException === 'function') return new DOMException(message, 'TimeoutError');
+  const error = new Error(message);
+  error.name = 'TimeoutError';
+  return error;
+}
+
+function checkMs(ms: number): void {
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
+    throw new StipendError(
+      'CONFIG_INVALID',
+      `A deadline must be a number of milliseconds ≥ 0 (got ${String(ms)}); check timeoutMs and payment.timeoutMs.`,
+      { details: { timeoutMs: String(ms) } },
+    );
+  }
+}
+
+/**
+ * A signal that aborts after `ms` milliseconds, or as soon as `parent` aborts (with the
+ * parent's reason). `Infinity` means no deadline (only the parent can abort it). The timer is
+ * `unref`ed where the runtime allows it.
+ *
+ * @example
+ * ```ts
+ * import { deadlineSignal } from './deadline.js';
+ *
+ * const deadline = deadlineSignal(5_000, init.signal ?? undefined);
+ * try {
+ *   return await fetch(url, { ...init, signal: deadline.signal });
+ * } finally {
+ *   deadline.clear();
+ * }
+ * ```
+ */
+export function deadlineSignal(ms: number, parent?: AbortSignal): Deadline {
+  checkMs(ms);
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onParentAbort = () => {
+    clear();
+    controller.abort(parent?.reason);
+  };
+  function clear(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    parent?.removeEventListener('abort', onParentAbort);
+  }
+  if (parent?.aborted) {
+    controller.abort(parent.reason);
+    return { signal: controller.signal, clear };
+  }
+  parent?.addEventListener('abort', onParentAbort, { once: true });
+  if (Number.isFinite(ms)) {
+    timer = setTimeout(
+      () => {
+        clear();
+        controller.abort(timeoutReason(ms));
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
+    (timer as { unref?: () => void }).unref?.();
+  }
+  return { signal: controller.signal, clear };
+}
+
+/**
+ * True when an error is the typed `TIMEOUT` of {@link withDeadline}.
+ *
+ * @example
+ * ```ts
+ * import { isDeadlineError } from './deadline.js';
+ * if (isDeadlineError(error)) console.warn(error.shortMessage);
+ * ```
+ */
+export function isDeadlineError(error: unknown): error is StipendError {
+  return isStipendError(error) && error.code === 'TIMEOUT';
+}
+
+/**
+ * Runs `work` with a deadline. Rejects with a `StipendError` of code `TIMEOUT` when `ms`
+ * passes, even if `work` ignores the signal it is given (its late result is dropped, its late
+ * failure swallowed); rejects with the parent's reason when `parent` aborts first.
+ *
+ * @example
+ * ```ts
+ * import { withDeadline } from './deadline.js';
+ *
+ * const response = await withDeadline(
+ *   (signal) => fetch(url, { ...init, signal }),
+ *   30_000,
+ *   `The server at ${url.origin}`,
+ *   init.signal ?? undefined,
+ * );
+ * // on timeout: StipendError TIMEOUT "The server at https://… did not answer within 30000 ms; raise timeoutMs or payment.timeoutMs."
+ * ```
+ */
+export async function withDeadline<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  ms: number,
+  what: string,
+  parent?: AbortSignal,
+): Promise<T> {
+  const deadline = deadlineSignal(ms, parent);
+  const { signal } = deadline;
+  const stopped = new Promise<never>((_, reject) => {
+    const fail = () => reject(reasonOf(signal, parent, ms, what));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  // The loser of the race must not surface as an unhandled rejection.
+  stopped.catch(() => {});
+  try {
+    if (signal.aborted) return await stopped;
+    const running = Promise.resolve().then(() => work(signal));
+    running.catch(() => {});
+    return await Promise.race([running, stopped]);
+  } finally {
+    deadline.clear();
+  }
+}
+
+function reasonOf(
+  signal: AbortSignal,
+  parent: AbortSignal | undefined,
+  ms: number,
+  what: string,
+): unknown {
+  if (parent?.aborted && signal.reason === parent.reason) return parent.reason;
+  return new StipendError(
+    'TIMEOUT',
+    `${what} did not answer within ${ms} ms; raise timeoutMs or payment.timeoutMs.`,
+    { details: { timeoutMs: ms, what }, cause: signal.reason },
+  );
+}
