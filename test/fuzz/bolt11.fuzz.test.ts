@@ -4,7 +4,8 @@
  * reference `bolt11` package decodes them (through the testkit); mutated invoices and random
  * text must end in a `TypeError`, never another exception; time grows linearly.
  *
- * Documented outcomes: a `Bolt11Summary`, or a `TypeError` saying what is wrong.
+ * Documented outcomes: a `Bolt11Summary`, or a `TypeError` saying what is wrong. An invoice
+ * with two of a field BOLT 11 allows once (p, s, h, n, x, c, d, m, 9) is always refused.
  */
 import { readBolt11 } from '@stipend/client';
 import {
@@ -92,6 +93,10 @@ describe('readBolt11 under fuzzing', () => {
           expect(summary.paymentHash).toBe(reference.paymentHash);
           expect(summary.timestamp).toBe(reference.timestamp);
           expect(summary.expirySeconds).toBe(reference.expirySeconds);
+          expect(summary.paymentSecret ?? null).toBe(reference.paymentSecret);
+          expect(summary.description ?? null).toBe(reference.description);
+          expect(summary.minFinalCltvExpiry ?? null).toBe(reference.minFinalCltvExpiry);
+          expect(summary.signature.compact).toHaveLength(64);
           if (summary.payeeNodeKey !== undefined) {
             expect(summary.payeeNodeKey).toBe(reference.payeeNodeKey);
           }
@@ -175,6 +180,63 @@ describe('readBolt11 under fuzzing', () => {
     },
     timeoutFor(Math.ceil(rest / 2)),
   );
+});
+
+/** Re-encodes an invoice with a tagged field inserted at a word offset (checksum fixed). */
+function withField(invoice: string, type: number, words: number[], at: number): string {
+  const separator = invoice.lastIndexOf('1');
+  const hrp = invoice.slice(0, separator);
+  const all = [...invoice.slice(separator + 1, -6)].map((c) => CHARSET.indexOf(c));
+  // Insert at a field boundary: walk the tagged fields after the timestamp.
+  const boundaries = [7];
+  for (let i = 7; i < all.length - 104; ) {
+    i += 3 + all[i + 1]! * 32 + all[i + 2]!;
+    boundaries.push(i);
+  }
+  const where = boundaries[at % boundaries.length]!;
+  const field = [type, words.length >> 5, words.length & 31, ...words];
+  const data = [...all.slice(0, where), ...field, ...all.slice(where)];
+  const values = [
+    ...[...hrp].map((c) => c.charCodeAt(0) >> 5),
+    0,
+    ...[...hrp].map((c) => c.charCodeAt(0) & 31),
+    ...data,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ];
+  let chk = 1;
+  const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+  for (const v of values) {
+    const top = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= GEN[i]!;
+  }
+  chk ^= 1;
+  const checksum = [0, 1, 2, 3, 4, 5].map((i) => CHARSET[(chk >>> (5 * (5 - i))) & 31]).join('');
+  return `${hrp}1${data.map((w) => CHARSET[w]).join('')}${checksum}`;
+}
+
+describe('readBolt11: one reading per invoice', () => {
+  it('an invoice with a second p, s or c field (valid length, anywhere) is refused', () => {
+    fuzzSync(
+      PARSER,
+      fc.tuple(
+        fc.constantFrom(...POOL),
+        fc.constantFrom<[number, number]>([1, 52], [16, 52], [24, 2]),
+        fc.array(fc.integer({ min: 0, max: 31 }), { minLength: 53, maxLength: 53 }),
+        fc.nat(),
+      ),
+      ([invoice, [type, length], words, at]) => {
+        const doubled = withField(invoice, type, words.slice(0, length), at);
+        expect(() => readBolt11(doubled)).toThrow(/two "[psc]" fields/);
+      },
+      Math.min(CASES, 2_000),
+    );
+  });
 });
 
 describe('readBolt11 time on long input', () => {

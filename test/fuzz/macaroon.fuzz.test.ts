@@ -228,6 +228,30 @@ describe('readMacaroon under fuzzing', () => {
   );
 });
 
+describe('readMacaroon: a macaroon is never taken for an opaque token', () => {
+  it('a non-UTF-8 location or caveat, or any identifier length, still reads as a macaroon', () => {
+    fuzzSync(
+      PARSER,
+      fc.tuple(specArb, bytes(1, 8), fc.nat(3)),
+      ([spec, junk, style]) => {
+        // Bytes 0x80-0xff alone are never valid UTF-8 as a whole sequence of continuation bytes.
+        const location = Uint8Array.from(junk, (b) => 0x80 | (b & 0x3f));
+        const encoded = encodeMacaroonV2({
+          ...spec.macaroon,
+          location: 'x'.repeat(location.length),
+        });
+        const bytesOut = Uint8Array.from(encoded);
+        bytesOut.set(location, 3);
+        const info = readMacaroon(encode(bytesOut, style));
+        expect(info).toBeDefined();
+        expect(hex(info!.identifier)).toBe(hex(spec.macaroon.identifier));
+        expect(info!.l402 !== undefined).toBe(spec.macaroon.identifier.length === 66);
+      },
+      share(0.1),
+    );
+  });
+});
+
 describe('readMacaroon time on long input', () => {
   const many = (n: number) => {
     const caveats = Array.from({ length: Math.max(1, Math.floor(n / 30)) }, (_, i) => ({

@@ -12,9 +12,11 @@ import {
   getPayment,
   PaymentFailedError,
   PolicyDeniedError,
+  readBolt11,
 } from '@stipend/client';
 import {
   createLightningNetwork,
+  encodeMacaroonV2,
   type LightningNode,
   mintL402Macaroon,
   RootKeyStore,
@@ -193,5 +195,102 @@ describe('hostile L402 servers: nothing is paid', () => {
       expect((error as Error).message).toMatch(/402 loop/);
     }
     expect(network.stats().attempts - before).toBe(1);
+  });
+
+  // Finding 13: a macaroon is bound to its invoice or refused, whatever its encoding.
+  function macaroonWith(identifier: Uint8Array, location: Uint8Array = new Uint8Array([0x6c])) {
+    const bytes = Uint8Array.from(
+      encodeMacaroonV2({
+        location: 'x'.repeat(location.length),
+        identifier,
+        caveats: [{ identifier: new TextEncoder().encode('services=quotes:0') }],
+        signature: new Uint8Array(32).fill(7),
+      }),
+    );
+    bytes.set(location, 3);
+    return Buffer.from(bytes).toString('base64');
+  }
+
+  it('a macaroon whose identifier is 67 bytes (not the L402 layout) is refused, not taken as opaque', async () => {
+    const before = network.stats().attempts;
+    const { invoice } = challenge();
+    const { paymentHash } = readBolt11(invoice);
+    const identifier = Uint8Array.from([
+      0,
+      0,
+      ...Buffer.from(paymentHash, 'hex'),
+      ...new Array(33).fill(1),
+    ]);
+    answer402([`L402 macaroon="${macaroonWith(identifier)}", invoice="${invoice}"`]);
+    const error = await failure(payingFetch(`${url}/quote`));
+    expect(error).toBeInstanceOf(ChallengeParseError);
+    expect((error as Error).message).toMatch(/67-byte identifier is not the 66-byte L402 layout/);
+    nothingPaid(before);
+  });
+
+  it('a macaroon with a non-UTF-8 location bound to another payment hash is refused', async () => {
+    const before = network.stats().attempts;
+    const { invoice } = challenge();
+    const identifier = Uint8Array.from([
+      0,
+      0,
+      ...new Array(32).fill(0xab),
+      ...new Array(32).fill(1),
+    ]);
+    const token = macaroonWith(identifier, Uint8Array.from([0xff, 0xc0, 0x80]));
+    answer402([`L402 macaroon="${token}", invoice="${invoice}"`]);
+    const error = await failure(payingFetch(`${url}/quote`));
+    expect(error).toBeInstanceOf(ChallengeParseError);
+    expect((error as Error).message).toMatch(/payment hash differs/);
+    nothingPaid(before);
+  });
+
+  it('a token that is not a macaroon is not paid unless allowOpaqueTokens', async () => {
+    const before = network.stats().attempts;
+    const { invoice } = challenge();
+    answer402([`L402 token="eyJoYXNoIjoiYWIifQ.c2ln", invoice="${invoice}"`]);
+    const error = await failure(payingFetch(`${url}/quote`));
+    expect(error).toBeInstanceOf(ChallengeParseError);
+    expect((error as { refusal?: string }).refusal).toBe('opaque');
+    expect((error as Error).message).toMatch(/allowOpaqueTokens: true/);
+    nothingPaid(before);
+  });
+
+  // Finding 14: one decoder, and an invoice with two payment hashes is refused.
+  it('an invoice with two payment-hash fields is refused before anything is paid', async () => {
+    const before = network.stats().attempts;
+    const { token, invoice } = challenge();
+    const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+    const separator = invoice.lastIndexOf('1');
+    const hrp = invoice.slice(0, separator);
+    const words = [...invoice.slice(separator + 1, -6)].map((c) => CHARSET.indexOf(c));
+    const second = [1, 1, 20, ...new Array<number>(52).fill(9)];
+    const data = [...words.slice(0, 7), ...second, ...words.slice(7)];
+    const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+    let chk = 1;
+    for (const v of [
+      ...[...hrp].map((c) => c.charCodeAt(0) >> 5),
+      0,
+      ...[...hrp].map((c) => c.charCodeAt(0) & 31),
+      ...data,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+    ]) {
+      const top = chk >>> 25;
+      chk = ((chk & 0x1ffffff) << 5) ^ v;
+      for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= GEN[i]!;
+    }
+    chk ^= 1;
+    const checksum = [0, 1, 2, 3, 4, 5].map((i) => CHARSET[(chk >>> (5 * (5 - i))) & 31]).join('');
+    const doubled = `${hrp}1${data.map((w) => CHARSET[w]).join('')}${checksum}`;
+    answer402([`L402 macaroon="${token}", invoice="${doubled}"`]);
+    const error = await failure(payingFetch(`${url}/quote`));
+    expect(error).toBeInstanceOf(ChallengeParseError);
+    expect((error as Error).message).toMatch(/two "p" fields/);
+    nothingPaid(before);
   });
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isStipendError, StipendError } from '@stipend/client';
 
 /** What the wallet asks a backend to pay. */
 export interface BackendPayRequest {
@@ -17,6 +18,10 @@ export interface BackendPayRequest {
   readonly maxFeeMsat: bigint;
   /** How long the backend may take before it gives up waiting (the payment may still settle). */
   readonly timeoutMs: number;
+  /**
+   * Stops waiting early. `lightningWallet` does not pass one: once a payment is sent it waits
+   * for the backend's own answer (bounded by `timeoutMs`), so a late payment is booked.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -41,9 +46,12 @@ export interface LightningBackend {
   /** A short name for errors (`lnd-grpc`, `lnd-rest`, `nwc`). */
   readonly name: string;
   /**
-   * Pays an invoice. Rejects with a {@link LightningBackendError}: `outcome: 'not_paid'` only
-   * when the backend is sure nothing was sent; anything else is treated as unknown and
-   * reconciled through {@link LightningBackend.lookup} before anything is paid again.
+   * Pays an invoice. Rejects with a {@link LightningBackendError} (or any error with
+   * `outcome: 'not_paid'` or `paid: false`) only when the backend is sure nothing was sent;
+   * anything else is treated as unknown and reconciled through
+   * {@link LightningBackend.lookup} before anything is paid again. It must settle on its own
+   * within `timeoutMs` (plus a margin): the wallet waits for its answer even after the
+   * caller gave up, so that a late payment is booked.
    */
   pay(request: BackendPayRequest): Promise<BackendPayment>;
   /** The state of an outgoing payment, by payment hash. */
@@ -52,9 +60,17 @@ export interface LightningBackend {
   close?(): void;
 }
 
+/** The stable codes of a {@link LightningBackendError}, one per outcome. */
+export type LightningBackendErrorCode = 'LIGHTNING_BACKEND_NOT_PAID' | 'LIGHTNING_BACKEND_UNKNOWN';
+
 /**
- * A backend could not pay. `outcome` says whether money may have moved: `'not_paid'` (the
- * backend is sure nothing was sent) or `'unknown'` (a timeout or a lost answer).
+ * A backend could not pay. `outcome` (and `paid`) say whether money may have moved:
+ * `'not_paid'` (the backend is sure nothing was sent; `paid: false`) or `'unknown'` (a
+ * timeout or a lost answer). A Stipend error with a stable `code`
+ * (`LIGHTNING_BACKEND_NOT_PAID` or `LIGHTNING_BACKEND_UNKNOWN`); the backend's own reason
+ * (`no_route`, `INSUFFICIENT_BALANCE`, …) is `reason`. The wallet reads these fields, never
+ * `instanceof`, so errors from another copy of this package (or any error carrying
+ * `outcome: 'not_paid'`) are understood too.
  *
  * @example
  * ```ts
@@ -62,14 +78,103 @@ export interface LightningBackend {
  * throw new LightningBackendError('no_route', 'No route to the payee', 'not_paid');
  * ```
  */
-export class LightningBackendError extends Error {
+export class LightningBackendError extends StipendError {
   override name = 'LightningBackendError';
-  readonly code: string;
+  override readonly code: LightningBackendErrorCode;
+  /** The backend's own reason, e.g. `no_route`, `timeout`, `INSUFFICIENT_BALANCE`. */
+  readonly reason: string;
   readonly outcome: 'not_paid' | 'unknown';
-  constructor(code: string, message: string, outcome: 'not_paid' | 'unknown', cause?: unknown) {
-    super(message, { cause });
+  /** `false` when nothing was sent, `'unknown'` otherwise. */
+  readonly paid: false | 'unknown';
+  constructor(reason: string, message: string, outcome: 'not_paid' | 'unknown', cause?: unknown) {
+    const code =
+      outcome === 'not_paid' ? 'LIGHTNING_BACKEND_NOT_PAID' : 'LIGHTNING_BACKEND_UNKNOWN';
+    super(code, message, { details: { reason, outcome }, cause });
     this.code = code;
+    this.reason = reason;
     this.outcome = outcome;
+    this.paid = outcome === 'not_paid' ? false : 'unknown';
+  }
+}
+
+/**
+ * What an error from a backend says about the money, read from its fields (never
+ * `instanceof`): `'not_paid'` for a {@link LightningBackendError} of any copy with that
+ * outcome, or any error with `outcome: 'not_paid'` or `paid: false`; `'unknown'` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { backendOutcome } from './backend.js';
+ * backendOutcome({ outcome: 'not_paid' }); // 'not_paid'
+ * backendOutcome(new Error('socket hang up')); // 'unknown'
+ * ```
+ */
+export function backendOutcome(error: unknown): 'not_paid' | 'unknown' {
+  if (typeof error !== 'object' || error === null) return 'unknown';
+  const fields = error as { code?: unknown; outcome?: unknown; paid?: unknown };
+  if (isStipendError(error) && fields.code === 'LIGHTNING_BACKEND_NOT_PAID') return 'not_paid';
+  if (fields.outcome === 'not_paid' || fields.paid === false) return 'not_paid';
+  return 'unknown';
+}
+
+/**
+ * Whether a value is a {@link LightningBackendError} of any copy of this package (by the
+ * Stipend brand and code, not `instanceof`).
+ *
+ * @example
+ * ```ts
+ * import { isLightningBackendError } from './backend.js';
+ * if (isLightningBackendError(error)) console.warn(error.reason, error.outcome);
+ * ```
+ */
+export function isLightningBackendError(error: unknown): error is LightningBackendError {
+  return (
+    isStipendError(error) &&
+    (error.code === 'LIGHTNING_BACKEND_NOT_PAID' || error.code === 'LIGHTNING_BACKEND_UNKNOWN')
+  );
+}
+
+/**
+ * The backend's reason for an error (`reason`, else a string `code`), for messages.
+ *
+ * @example
+ * ```ts
+ * import { backendReason } from './backend.js';
+ * backendReason(new LightningBackendError('no_route', 'No route', 'not_paid')); // 'no_route'
+ * ```
+ */
+export function backendReason(error: unknown): string {
+  const fields = (error ?? {}) as { reason?: unknown; code?: unknown };
+  if (typeof fields.reason === 'string') return fields.reason;
+  if (typeof fields.code === 'string') return fields.code;
+  return 'error';
+}
+
+/**
+ * Checks, where the wallet is made, that `backend` is a {@link LightningBackend}: an object
+ * with a `name` and `pay` and `lookup` methods. Throws a `TypeError` naming the option.
+ *
+ * @example
+ * ```ts
+ * import { assertBackend } from './backend.js';
+ * assertBackend(options.backend); // throws: lightningWallet({ backend }) needs …
+ * ```
+ */
+export function assertBackend(backend: unknown): asserts backend is LightningBackend {
+  const b = backend as Partial<Record<keyof LightningBackend, unknown>> | null | undefined;
+  const missing: string[] = [];
+  if (typeof b !== 'object' || b === null) {
+    throw new TypeError(
+      'lightningWallet({ backend }) needs a Lightning backend: pass lndRestBackend(...), nwcBackend(...), lndGrpcBackend(...) or an object with name, pay(request) and lookup(paymentHash)',
+    );
+  }
+  if (typeof b.pay !== 'function') missing.push('pay(request)');
+  if (typeof b.lookup !== 'function') missing.push('lookup(paymentHash)');
+  if (typeof b.name !== 'string' || b.name.length === 0) missing.push('a name');
+  if (missing.length > 0) {
+    throw new TypeError(
+      `lightningWallet({ backend }): the backend has no ${missing.join(', no ')}; pass lndRestBackend(...), nwcBackend(...), lndGrpcBackend(...) or an object with name, pay(request) and lookup(paymentHash)`,
+    );
   }
 }
 

@@ -53,7 +53,8 @@ function writeJsonSync(fs: Fs, path: string, value: unknown): void {
  *
  * @example
  * ```ts
- * import { filePaymentStore, lightningWallet } from '@stipend/wallet-lightning';
+ * import { lightningWallet } from '@stipend/wallet-lightning';
+ * import { filePaymentStore } from '@stipend/wallet-lightning/file';
  * const wallet = lightningWallet({
  *   backend,
  *   network: 'mainnet',
@@ -91,7 +92,7 @@ export async function filePaymentStore(path: string): Promise<PaymentStore> {
  * @example
  * ```ts
  * import { createPayingFetch, l402Adapter } from '@stipend/client';
- * import { fileCredentialStore } from '@stipend/wallet-lightning';
+ * import { fileCredentialStore } from '@stipend/wallet-lightning/file';
  * const credentials = await fileCredentialStore('/var/lib/agent/l402-credentials.json');
  * const payingFetch = createPayingFetch({ wallets: [wallet], adapters: [l402Adapter({ credentials })] });
  * ```

@@ -4,9 +4,11 @@
  * Wallet Connect; checks invoices before paying; keeps crash-safe payment records; reads and
  * attenuates L402 macaroons for sub-agents.
  *
- * Browser use: the wallet, the LND REST and NWC backends, the macaroon tools and the memory
- * stores need no Node built-ins. `lndGrpcBackend` (gRPC) and the file stores are Node only;
- * they load their Node modules lazily, on first use.
+ * Browser use: this entry (the wallet, the LND REST and NWC backends, the macaroon tools and
+ * the memory stores) has no Node built-ins and bundles for browsers as it is. The Node-only
+ * parts have their own entries: `@stipend/wallet-lightning/lnd-grpc` (`lndGrpcBackend`, LND
+ * over gRPC) and `@stipend/wallet-lightning/file` (`filePaymentStore`,
+ * `fileCredentialStore`).
  *
  * @module
  */
@@ -14,8 +16,10 @@ export {
   type BackendLookup,
   type BackendPayment,
   type BackendPayRequest,
+  isLightningBackendError,
   type LightningBackend,
   LightningBackendError,
+  type LightningBackendErrorCode,
 } from './backend.js';
 export {
   bytesToHex,
@@ -31,7 +35,6 @@ export {
   type DelegateOptions,
   delegateL402Credential,
 } from './delegate.js';
-export { fileCredentialStore, filePaymentStore } from './file-stores.js';
 export {
   DEFAULT_INVOICE_EXPIRY_SECONDS,
   type DecodedInvoice,
@@ -41,7 +44,6 @@ export {
   type LightningNetworkName,
   networkOfInvoice,
 } from './invoice.js';
-export { type LndGrpcOptions, lndGrpcBackend } from './lnd-grpc.js';
 export { type LndRestOptions, lndRestBackend } from './lnd-rest.js';
 export {
   type Attenuation,

@@ -1,9 +1,15 @@
 /**
- * BOLT 11 decoding with signature recovery, for the checks made before paying.
+ * BOLT 11 decoding with signature recovery, for the checks made before paying: the
+ * client's one BOLT 11 reader (`readBolt11` from `@stipend/client`) and secp256k1 public-key
+ * recovery from `@noble/curves` over SHA-256 of the signed bytes. No Node built-ins.
  *
  * @module
  */
-import bolt11 from 'bolt11';
+
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { isStipendError, readBolt11, StipendError } from '@stipend/client';
+import { bytesToHex } from './bytes.js';
 
 /** The Bitcoin networks a Lightning wallet can be on. */
 export type LightningNetworkName = 'mainnet' | 'testnet' | 'signet' | 'regtest';
@@ -17,15 +23,6 @@ export const INVOICE_PREFIXES: Readonly<Record<LightningNetworkName, string>> = 
   testnet: 'lntb',
   signet: 'lntbs',
   regtest: 'lnbcrt',
-};
-
-// `bolt11@1.4.1` only knows bc/tb/bcrt/sb by default and throws on signet's `tbs`: every
-// network is passed explicitly (ENVIRONMENT.md quirk).
-const NETWORKS: Readonly<Record<LightningNetworkName, bolt11.Network>> = {
-  mainnet: { bech32: 'bc', pubKeyHash: 0x00, scriptHash: 0x05, validWitnessVersions: [0, 1] },
-  testnet: { bech32: 'tb', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] },
-  signet: { bech32: 'tbs', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] },
-  regtest: { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] },
 };
 
 /** A decoded, signature-checked invoice. */
@@ -52,14 +49,33 @@ export interface DecodedInvoice {
   readonly description?: string;
 }
 
-/** Thrown by {@link decodeInvoice} for anything but a valid, signed invoice. */
-export class InvoiceError extends TypeError {
+/**
+ * Thrown by {@link decodeInvoice} for anything but a valid, signed invoice. Code
+ * `INVOICE_INVALID`; a Stipend error, so `isStipendError(e) && e.code === 'INVOICE_INVALID'`
+ * works across copies of the packages.
+ *
+ * @example
+ * ```ts
+ * import { isStipendError } from '@stipend/client';
+ * import { decodeInvoice } from '@stipend/wallet-lightning';
+ * try {
+ *   decodeInvoice(text);
+ * } catch (error) {
+ *   if (isStipendError(error) && error.code === 'INVOICE_INVALID') console.warn(error.shortMessage);
+ * }
+ * ```
+ */
+export class InvoiceError extends StipendError {
   override name = 'InvoiceError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('INVOICE_INVALID', message, { cause: options.cause });
+  }
 }
 
 /**
  * Decodes a BOLT 11 invoice on any of the four networks and recovers the payee key from its
- * signature (`bolt11` package: native secp256k1 when available). Amounts are msat.
+ * signature. With an `n` tag, the recovered key must be that key. Amounts are msat. An
+ * invoice with a duplicated single field (two payment hashes, say) is refused.
  *
  * @example
  * ```ts
@@ -69,36 +85,51 @@ export class InvoiceError extends TypeError {
  */
 export function decodeInvoice(invoice: string): DecodedInvoice {
   const text = invoice.trim().toLowerCase();
-  const network = networkOfInvoice(text);
-  if (network === undefined) {
+  if (networkOfInvoice(text) === undefined) {
     throw new InvoiceError('not a BOLT 11 invoice: expected a prefix lnbc, lntb, lntbs or lnbcrt');
   }
-  let decoded: ReturnType<typeof bolt11.decode>;
+  let summary: ReturnType<typeof readBolt11>;
   try {
-    decoded = bolt11.decode(text, NETWORKS[network]);
+    summary = readBolt11(text);
   } catch (error) {
-    throw new InvoiceError(`invalid BOLT 11 invoice: ${(error as Error).message}`);
+    if (isStipendError(error)) throw error;
+    throw new InvoiceError(`invalid BOLT 11 invoice: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  const tags = decoded.tagsObject;
-  if (!tags.payment_hash || !/^[0-9a-f]{64}$/.test(tags.payment_hash)) {
-    throw new InvoiceError('the invoice has no 32-byte payment hash (p tag)');
+  const payeeNodeKey = recoverPayee(summary.signature);
+  if (summary.payeeNodeKey !== undefined && summary.payeeNodeKey !== payeeNodeKey) {
+    throw new InvoiceError(
+      'invalid BOLT 11 invoice: the signature was not made by the payee key of its n tag',
+    );
   }
-  if (!decoded.payeeNodeKey) throw new InvoiceError('no key could be recovered from the signature');
-  const expirySeconds =
-    typeof tags.expire_time === 'number' ? tags.expire_time : DEFAULT_INVOICE_EXPIRY_SECONDS;
-  const timestamp = decoded.timestamp ?? 0;
   const out: { -readonly [K in keyof DecodedInvoice]: DecodedInvoice[K] } = {
     invoice: text,
-    network,
-    paymentHash: tags.payment_hash,
-    timestamp,
-    expirySeconds,
-    expiresAt: timestamp + expirySeconds,
-    payeeNodeKey: decoded.payeeNodeKey,
+    network: summary.network,
+    paymentHash: summary.paymentHash,
+    timestamp: summary.timestamp,
+    expirySeconds: summary.expirySeconds,
+    expiresAt: summary.timestamp + summary.expirySeconds,
+    payeeNodeKey,
   };
-  if (decoded.millisatoshis) out.amountMsat = BigInt(decoded.millisatoshis);
-  if (typeof tags.description === 'string') out.description = tags.description;
+  if (summary.amountMsat !== undefined) out.amountMsat = summary.amountMsat;
+  if (summary.description !== undefined) out.description = summary.description;
   return out;
+}
+
+/** The compressed key that made a BOLT 11 signature (secp256k1 recovery over SHA-256). */
+function recoverPayee(signature: ReturnType<typeof readBolt11>['signature']): string {
+  try {
+    const point = secp256k1.Signature.fromBytes(signature.compact, 'compact')
+      .addRecoveryBit(signature.recoveryId)
+      .recoverPublicKey(sha256(signature.message));
+    return bytesToHex(point.toBytes(true));
+  } catch (error) {
+    throw new InvoiceError(
+      'invalid BOLT 11 invoice: no key could be recovered from its signature',
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type BackendLookup,
   type BackendPayment,
   type BackendPayRequest,
+  isLightningBackendError,
   type LightningBackend,
   LightningBackendError,
   withDeadline,
@@ -68,7 +69,8 @@ const NOT_PAID = new Set([
  * @example
  * ```ts
  * import { readFileSync } from 'node:fs';
- * import { lightningWallet, lndGrpcBackend } from '@stipend/wallet-lightning';
+ * import { lightningWallet } from '@stipend/wallet-lightning';
+ * import { lndGrpcBackend } from '@stipend/wallet-lightning/lnd-grpc';
  *
  * const backend = lndGrpcBackend({
  *   socket: '127.0.0.1:10009',
@@ -102,7 +104,20 @@ export function lndGrpcBackend(options: LndGrpcOptions): LightningBackend {
     name: 'lnd-grpc',
 
     async pay(request: BackendPayRequest): Promise<BackendPayment> {
-      const { lib, lnd } = await connect();
+      let connection: Awaited<ReturnType<typeof connect>>;
+      try {
+        connection = await connect();
+      } catch (error) {
+        ready = undefined; // try again on the next payment
+        // Nothing was sent: the gRPC client was never made.
+        throw new LightningBackendError(
+          'connect_failed',
+          `LND gRPC: could not connect (${(error as Error)?.message ?? String(error)}); check lndGrpcBackend({ socket, cert, macaroon }) and that the lightning package is installed`,
+          'not_paid',
+          error,
+        );
+      }
+      const { lib, lnd } = connection;
       let result: Awaited<ReturnType<LightningLibrary['payViaPaymentRequest']>>;
       try {
         result = await withDeadline(
@@ -158,7 +173,7 @@ export function lndGrpcBackend(options: LndGrpcOptions): LightningBackend {
 
 /** Maps `lightning`'s `[code, message, details]` errors to a backend error. */
 function classify(error: unknown): LightningBackendError {
-  if (error instanceof LightningBackendError) return error;
+  if (isLightningBackendError(error)) return error;
   if (!Array.isArray(error)) {
     return new LightningBackendError('unexpected', String(error), 'unknown', error);
   }

@@ -7,6 +7,7 @@ import {
   type BackendLookup,
   type BackendPayment,
   type BackendPayRequest,
+  isLightningBackendError,
   type LightningBackend,
   LightningBackendError,
 } from './backend.js';
@@ -106,7 +107,7 @@ export function lndRestBackend(options: LndRestOptions): LightningBackend {
           'unknown',
         );
       } catch (error) {
-        if (error instanceof LightningBackendError) throw error;
+        if (isLightningBackendError(error)) throw error;
         // A request that never reached LND did not pay; anything later is unknown.
         throw new LightningBackendError(
           abort.signal.aborted ? 'timeout' : 'network',

@@ -24,6 +24,7 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { StipendError } from '@stipend/client';
 import { bytesToHex, fromBase64, toStdBase64 } from './bytes.js';
 
 /** One caveat: first-party when `vid` is absent. */
@@ -76,9 +77,27 @@ export interface Attenuation {
   readonly caveats?: readonly string[];
 }
 
-/** Thrown for bytes that are not a v2 macaroon, or an attenuation that would widen. */
-export class MacaroonError extends TypeError {
+/**
+ * Thrown for bytes that are not a v2 macaroon, or an attenuation that would widen. Code
+ * `MACAROON_INVALID`; a Stipend error, so `isStipendError(e) && e.code === 'MACAROON_INVALID'`
+ * works across copies of the packages.
+ *
+ * @example
+ * ```ts
+ * import { isStipendError } from '@stipend/client';
+ * import { attenuateL402Token } from '@stipend/wallet-lightning';
+ * try {
+ *   attenuateL402Token(token, { services: ['other'] });
+ * } catch (error) {
+ *   if (isStipendError(error) && error.code === 'MACAROON_INVALID') console.warn(error.shortMessage);
+ * }
+ * ```
+ */
+export class MacaroonError extends StipendError {
   override name = 'MacaroonError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('MACAROON_INVALID', message, { cause: options.cause });
+  }
 }
 
 const EOS = 0;

@@ -7,6 +7,7 @@ import {
   type BackendLookup,
   type BackendPayment,
   type BackendPayRequest,
+  isLightningBackendError,
   type LightningBackend,
   LightningBackendError,
   withDeadline,
@@ -81,7 +82,19 @@ export function nwcBackend(options: NwcOptions): LightningBackend {
     name: 'nwc',
 
     async pay(request: BackendPayRequest): Promise<BackendPayment> {
-      const nwc = await connect();
+      let nwc: NwcClientLike;
+      try {
+        nwc = await connect();
+      } catch (error) {
+        client = undefined; // try again on the next payment
+        // Nothing was sent: the connection was never made.
+        throw new LightningBackendError(
+          'connect_failed',
+          `NWC: could not connect (${(error as Error)?.message ?? String(error)}); check nwcBackend({ url })`,
+          'not_paid',
+          error,
+        );
+      }
       try {
         const result = await withDeadline(
           nwc.payInvoice({ invoice: request.invoice }),
@@ -126,7 +139,7 @@ export function nwcBackend(options: NwcOptions): LightningBackend {
 
 /** `Nip47WalletError` with a refusal code: not paid. Timeouts and the rest: unknown. */
 function classify(error: unknown): LightningBackendError {
-  if (error instanceof LightningBackendError) return error;
+  if (isLightningBackendError(error)) return error;
   const code = (error as { code?: string }).code ?? 'error';
   const kind = (error as Error)?.constructor?.name ?? '';
   const message = (error as Error)?.message ?? String(error);

@@ -56,6 +56,7 @@ export function l402Offer(
     maxFeeMsat?: bigint;
     origin?: string;
     offerAmountMsat?: bigint;
+    payee?: string;
   } = {},
 ): { offer: PaymentOffer; paymentHash: string; preimage: string; token: string } {
   const amountMsat = options.amountMsat === undefined ? 100_000n : options.amountMsat;
@@ -78,7 +79,7 @@ export function l402Offer(
     scheme: 'bolt11',
     amount: msat(options.offerAmountMsat ?? amountMsat ?? 0n),
     maxFee: msat(options.maxFeeMsat ?? 11_000n),
-    payee: 'unverified',
+    payee: options.payee ?? 'unverified',
     origin,
     resource: `${origin}/quote`,
     expiresAt: invoice.expiresAt * 1000,
@@ -97,14 +98,16 @@ export function l402Offer(
 /** An `mpp:lightning.charge` offer, shaped per the cross-wallet convention. */
 export function mppOffer(
   node: LightningNode,
-  options: { requestHash?: string } = {},
+  options: { requestHash?: string; maxFeeMsat?: bigint | null } = {},
 ): { offer: PaymentOffer; paymentHash: string; preimage: string } {
   const invoice = node.createInvoice({ amountMsat: 50_000n });
+  const maxFee = options.maxFeeMsat === undefined ? 10_500n : options.maxFeeMsat;
   const offer = freezeOffer({
     id: 'mpp:abc',
     protocol: 'mpp',
     scheme: 'lightning.charge',
     amount: msat(50_000n),
+    ...(maxFee === null ? {} : { maxFee: msat(maxFee) }),
     payee: 'unverified',
     origin: ORIGIN,
     resource: `${ORIGIN}/article`,
@@ -125,13 +128,14 @@ export function mppOffer(
   return { offer, paymentHash: invoice.paymentHash, preimage: invoice.preimage };
 }
 
-/** A minimal pay context. */
-export function context(idempotencyKey = 'GET /quote'): PayContext {
+/** A minimal pay context (the core always passes a signal). */
+export function context(idempotencyKey = 'GET /quote', signal?: AbortSignal): PayContext {
   return {
     request: { method: 'GET', url: `${ORIGIN}/quote` },
     idempotencyKey,
     maxAuthorizationTtlSec: 300,
     reservationId: 'r1',
+    signal: signal ?? new AbortController().signal,
     now: Date.now(),
   };
 }

@@ -1,5 +1,5 @@
-import { msat, WalletError } from '@stipend/client';
-import { lightningFaults } from '@stipend/testkit/l402';
+import { freezeOffer, isStipendError, msat, StipendError, WalletError } from '@stipend/client';
+import { createLightningNetwork, lightningFaults } from '@stipend/testkit/l402';
 import { describe, expect, it } from 'vitest';
 import { type LightningBackend, LightningBackendError } from './backend.js';
 import { hexToBytes, toStdBase64 } from './bytes.js';
@@ -329,5 +329,297 @@ describe('lightningWallet: failures, timeouts and reconciliation', () => {
     expect((await walletError(confused.pay(l402Offer(node).offer, context()))).paid).toBe(
       'unknown',
     );
+  });
+});
+
+describe('lightningWallet: fees never above what was reserved', () => {
+  it('passes the offer maxFee (what the budget reserved) as the fee limit, and the proof reports the real fee', async () => {
+    const lightning = createLightningNetwork({ network: 'regtest', routeFeeMsat: () => 5_000n });
+    const node = lightning.createNode({ alias: 'shop' });
+    const wallet = lightningWallet({ backend: simulatorBackend(lightning), network: 'regtest' });
+    const proof = await wallet.pay(l402Offer(node, { maxFeeMsat: 50_000n }).offer, context());
+    expect(lightning.payments[0]!.maxFeeMsat).toBe(50_000n);
+    expect(proof.fee).toEqual(msat(5_000n));
+  });
+
+  it('a route costing more than the reserved fee is not paid (paid: false)', async () => {
+    const lightning = createLightningNetwork({ network: 'regtest', routeFeeMsat: () => 12_000n });
+    const node = lightning.createNode({ alias: 'shop' });
+    const wallet = lightningWallet({
+      backend: simulatorBackend(lightning),
+      network: 'regtest',
+      maxFeeMsat: 100_000n, // a larger wallet cap never raises the limit above the reservation
+    });
+    const error = await walletError(
+      wallet.pay(l402Offer(node, { maxFeeMsat: 11_000n }).offer, context()),
+    );
+    expect(error.paid).toBe(false);
+    expect(lightning.payments[0]!.maxFeeMsat).toBe(11_000n);
+    expect(lightning.stats()).toMatchObject({ succeeded: 0 });
+  });
+
+  it('refuses an offer without maxFee (paid: false) unless the wallet has an explicit fee cap', async () => {
+    const { network, node } = shop();
+    const backend = simulatorBackend(network);
+    const plain = lightningWallet({ backend, network: 'regtest' });
+    const { offer } = mppOffer(node, { maxFeeMsat: null });
+    expect(await plain.canPay(offer)).toMatch(/no maxFee.*lightningWallet\(\{ maxFeeMsat \}\)/);
+    expect((await walletError(plain.pay(offer, context()))).paid).toBe(false);
+    expect(backend.calls).toEqual([]);
+    const capped = lightningWallet({ backend, network: 'regtest', maxFeeMsat: 3_000n });
+    await capped.pay(offer, context());
+    expect(network.payments[0]!.maxFeeMsat).toBe(3_000n);
+  });
+});
+
+describe('lightningWallet: the caller signal and late answers', () => {
+  /** A backend that gives up (like LND REST's fetch) when it is handed an aborted signal. */
+  function signalHonouring(network: ReturnType<typeof shop>['network']): LightningBackend {
+    const inner = simulatorBackend(network);
+    return {
+      name: 'honouring',
+      lookup: inner.lookup,
+      pay: (request) =>
+        new Promise((resolve, reject) => {
+          request.signal?.addEventListener('abort', () =>
+            reject(new LightningBackendError('aborted', 'gave up', 'unknown')),
+          );
+          inner.pay(request).then(resolve, reject);
+        }),
+    };
+  }
+
+  it('aborted before dispatch: nothing is sent, paid: false', async () => {
+    const { network, node } = shop();
+    const backend = simulatorBackend(network);
+    const wallet = lightningWallet({ backend, network: 'regtest' });
+    const abort = new AbortController();
+    abort.abort(new Error('caller gave up'));
+    const { offer, paymentHash } = l402Offer(node);
+    const error = await walletError(wallet.pay(offer, context('k', abort.signal)));
+    expect(error).toMatchObject({ paid: false, code: 'LIGHTNING_ABORTED', reference: paymentHash });
+    expect(backend.calls).toEqual([]);
+  });
+
+  it('aborted after dispatch: the wallet keeps waiting and returns the late proof', async () => {
+    const { network, node } = shop();
+    const wallet = lightningWallet({
+      backend: signalHonouring(network),
+      network: 'regtest',
+      settleWaitMs: 0,
+    });
+    network.injectFault(lightningFaults.slow(80));
+    const abort = new AbortController();
+    const { offer, preimage } = l402Offer(node);
+    const paying = wallet.pay(offer, context('k', abort.signal));
+    setTimeout(() => abort.abort(), 10);
+    expect((await paying).secret).toEqual({ preimage });
+    expect(network.stats()).toMatchObject({ attempts: 1, succeeded: 1 });
+  });
+
+  it('never hangs: a backend that never answers, not even lookups, ends unknown within its timeouts', async () => {
+    const { node } = shop();
+    const silent: LightningBackend = {
+      name: 'silent',
+      pay: () => new Promise(() => {}),
+      lookup: () => new Promise(() => {}),
+    };
+    const wallet = lightningWallet({
+      backend: silent,
+      network: 'regtest',
+      payTimeoutMs: 30,
+      settleWaitMs: 60,
+    });
+    const { offer, paymentHash } = l402Offer(node);
+    const started = Date.now();
+    const error = await walletError(wallet.pay(offer, context()));
+    expect(error).toMatchObject({ paid: 'unknown', reference: paymentHash });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 10_000);
+});
+
+describe('lightningWallet: backend failures read by their fields, never instanceof', () => {
+  const { node } = shop();
+  const notFound = async () => ({ status: 'not_found' as const });
+
+  it.each<[string, () => unknown]>([
+    [
+      'a LightningBackendError-shaped error of another package copy',
+      () => Object.assign(new Error('no route'), { code: 'no_route', outcome: 'not_paid' }),
+    ],
+    [
+      'a Stipend error with code LIGHTNING_BACKEND_NOT_PAID',
+      () => new StipendError('LIGHTNING_BACKEND_NOT_PAID', 'no route'),
+    ],
+    ['an error with paid: false', () => Object.assign(new Error('refused'), { paid: false })],
+  ])('%s is a clean paid: false failure', async (_, make) => {
+    const wallet = lightningWallet({
+      backend: { name: 'copy', pay: async () => Promise.reject(make()), lookup: notFound },
+      network: 'regtest',
+      settleWaitMs: 10,
+    });
+    const { offer, paymentHash } = l402Offer(node);
+    const error = await walletError(wallet.pay(offer, context()));
+    expect(error).toMatchObject({ paid: false, code: 'LIGHTNING_PAYMENT_FAILED' });
+    expect((await wallet.payments.get(paymentHash))?.state).toBe('failed');
+  });
+
+  it('a plain Error thrown before dispatch is paid: false; after dispatch it is unknown with the payment hash', async () => {
+    const before = lightningWallet({
+      backend: {
+        name: 'sync',
+        pay: () => {
+          throw new Error('misconfigured');
+        },
+        lookup: notFound,
+      },
+      network: 'regtest',
+    });
+    expect((await walletError(before.pay(l402Offer(node).offer, context()))).paid).toBe(false);
+    const after = lightningWallet({
+      backend: {
+        name: 'async',
+        pay: async () => Promise.reject(new Error('reset')),
+        lookup: notFound,
+      },
+      network: 'regtest',
+      settleWaitMs: 10,
+    });
+    const { offer, paymentHash } = l402Offer(node);
+    expect(await walletError(after.pay(offer, context()))).toMatchObject({
+      paid: 'unknown',
+      reference: paymentHash,
+    });
+  });
+
+  it('LightningBackendError is a Stipend error with a stable code per outcome', () => {
+    const refused = new LightningBackendError('no_route', 'No route', 'not_paid');
+    expect(isStipendError(refused)).toBe(true);
+    expect(refused).toMatchObject({
+      code: 'LIGHTNING_BACKEND_NOT_PAID',
+      reason: 'no_route',
+      paid: false,
+    });
+    expect(new LightningBackendError('timeout', 'slow', 'unknown').code).toBe(
+      'LIGHTNING_BACKEND_UNKNOWN',
+    );
+  });
+
+  it('checks the backend where the wallet is made, naming the option', () => {
+    expect(() => lightningWallet({ backend: {} as never, network: 'regtest' })).toThrow(
+      /lightningWallet\(\{ backend \}\): the backend has no pay\(request\), no lookup\(paymentHash\), no a name/,
+    );
+    expect(() =>
+      lightningWallet({
+        backend: { name: 'x', pay: async () => ({ preimage: '' }) } as never,
+        network: 'regtest',
+      }),
+    ).toThrow(/no lookup\(paymentHash\)/);
+    expect(() =>
+      lightningWallet({ backend: simulatorBackend(shop().network), network: 'bitcoin' as never }),
+    ).toThrow(/lightningWallet\(\{ network \}\)/);
+  });
+});
+
+describe('lightningWallet: payees, references and recovery for the core', () => {
+  it('payeeOf is the node key recovered from the signature; referenceFor is the payment hash', async () => {
+    const { network, node } = shop();
+    const wallet = lightningWallet({ backend: simulatorBackend(network), network: 'regtest' });
+    const { offer, paymentHash } = l402Offer(node);
+    expect(await wallet.payeeOf!(offer)).toBe(node.pubkey);
+    expect(wallet.referenceFor!(offer, context())).toBe(paymentHash);
+    const broken = freezeOffer({
+      ...offer,
+      raw: { ...(offer.raw as object), invoice: 'lnbcrt1x' },
+    });
+    expect(() => wallet.payeeOf!(broken)).toThrow(WalletError);
+  });
+
+  it('refuses an offer whose payee names another node than the signer (the policy approved another payee)', async () => {
+    const { network, node } = shop();
+    const other = shop().node;
+    const wallet = lightningWallet({ backend: simulatorBackend(network), network: 'regtest' });
+    const { offer } = l402Offer(node, { payee: other.pubkey });
+    expect(await wallet.canPay(offer)).toMatch(/signed by node/);
+    expect(await wallet.canPay(l402Offer(node, { payee: node.pubkey }).offer)).toBe(true);
+  });
+
+  it('recover returns the proof of a payment the node confirms, and nothing for one it does not', async () => {
+    const { network, node } = shop();
+    const first = lightningWallet({
+      backend: simulatorBackend(network),
+      network: 'regtest',
+      settleWaitMs: 0,
+    });
+    const { offer, paymentHash, preimage } = l402Offer(node);
+    network.injectFault(lightningFaults.timeoutThenSettle({ settleAfterMs: 100 }));
+    expect((await walletError(first.pay(offer, context()))).paid).toBe('unknown');
+    // Not yet settled: nothing to recover.
+    expect(await first.recover!(paymentHash, offer)).toBeUndefined();
+    await network.idle();
+    // Another process (no record of its own) asks the node by payment hash.
+    const second = lightningWallet({ backend: simulatorBackend(network), network: 'regtest' });
+    const proof = await second.recover!(paymentHash, offer);
+    expect(proof).toMatchObject({
+      offerId: offer.id,
+      reference: paymentHash,
+      secret: { preimage },
+    });
+    expect((await second.payments.get(paymentHash))?.state).toBe('succeeded');
+    // Never one purchase's proof for another offer.
+    expect(await second.recover!(paymentHash, l402Offer(node).offer)).toBeUndefined();
+    expect(network.stats().attempts).toBe(1);
+  });
+});
+
+describe('lightningWallet: a macaroon is bound to its invoice or refused', () => {
+  const { network, node } = shop();
+  const wallet = lightningWallet({ backend: simulatorBackend(network), network: 'regtest' });
+  const token = (identifier: Uint8Array, location = 'lsat') => {
+    const bytes = encodeMacaroon({
+      location,
+      identifier,
+      caveats: [],
+      signature: new Uint8Array(32),
+    });
+    return toStdBase64(bytes);
+  };
+
+  it('refuses a macaroon with a 67-byte identifier carrying the hash at the L402 offset', async () => {
+    const { offer: probe, paymentHash } = l402Offer(node);
+    const identifier = Uint8Array.from([
+      0,
+      0,
+      ...hexToBytes(paymentHash),
+      ...new Array(33).fill(1),
+    ]);
+    const offer = freezeOffer({
+      ...probe,
+      raw: { ...(probe.raw as object), token: token(identifier) },
+    });
+    expect(await wallet.canPay(offer)).toMatch(/67-byte identifier is not the 66-byte L402 layout/);
+  });
+
+  it('refuses a macaroon with a non-UTF-8 location bound to another payment hash', async () => {
+    const identifier = Uint8Array.from([
+      0,
+      0,
+      ...new Array(32).fill(0xee),
+      ...new Array(32).fill(1),
+    ]);
+    const bytes = encodeMacaroon({
+      location: 'abc',
+      identifier,
+      caveats: [],
+      signature: new Uint8Array(32),
+    });
+    bytes.set([0xff, 0xfe, 0xc0], 3); // the location's bytes: not UTF-8
+    const { offer: probe } = l402Offer(node);
+    const offer = freezeOffer({
+      ...probe,
+      raw: { ...(probe.raw as object), token: toStdBase64(bytes) },
+    });
+    expect(await wallet.canPay(offer)).toMatch(/not the one in the token/);
+    expect((await walletError(wallet.pay(offer, context()))).paid).toBe(false);
   });
 });

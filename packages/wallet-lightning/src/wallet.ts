@@ -12,19 +12,26 @@ import {
   type PaymentStatus,
   type Proof,
   railOf,
+  readMacaroon,
   type Wallet,
   WalletError,
 } from '@stipend/client';
 import {
+  assertBackend,
   type BackendLookup,
   type BackendPayment,
+  backendOutcome,
+  backendReason,
   type LightningBackend,
-  LightningBackendError,
   withDeadline,
 } from './backend.js';
 import { normalizePreimage } from './bytes.js';
-import { type DecodedInvoice, decodeInvoice, type LightningNetworkName } from './invoice.js';
-import { readL402Token } from './macaroon.js';
+import {
+  type DecodedInvoice,
+  decodeInvoice,
+  INVOICE_PREFIXES,
+  type LightningNetworkName,
+} from './invoice.js';
 import { type LightningPaymentRecord, memoryPaymentStore, type PaymentStore } from './payments.js';
 
 /** The rails this wallet pays. */
@@ -39,16 +46,22 @@ export interface LightningWalletOptions {
   /** The wallet id in records and errors. Default `lightning-<backend name>`. */
   readonly id?: string;
   /**
-   * The routing-fee cap, msat (fixed, or from the amount). Default: 1% + 10 sat. The fee
-   * actually allowed is the smaller of this and the offer's `maxFee`, which the budget
-   * reserved on top of the amount.
+   * A wallet-side routing-fee cap, msat (fixed, or from the amount). No default.
+   *
+   * The fee limit every backend gets is the offer's `maxFee` (what the budget reserved on
+   * top of the amount), or this cap when it is lower, so a fee is never above what was
+   * reserved. An offer without `maxFee` is refused unless this is set (it is then the limit).
    */
   readonly maxFeeMsat?: bigint | ((amountMsat: bigint) => bigint);
   /** Refuse invoices above this amount, msat (a wallet-side cap on top of the policy). */
   readonly maxAmountMsat?: bigint;
   /** Refuse invoices that expire sooner than this, seconds. Default 60. */
   readonly expiryMarginSec?: number;
-  /** How long one payment attempt may take, ms. Default 30 000. */
+  /**
+   * How long one payment attempt may take, ms. Default 30 000. The backend gets it as its
+   * own timeout; the wallet waits for the backend's answer up to this (plus 1 s) even when
+   * the caller aborts after the payment was sent, so that a late payment is booked.
+   */
   readonly payTimeoutMs?: number;
   /**
    * After a timeout or a lost answer, how long to keep asking the backend (by payment hash)
@@ -81,19 +94,31 @@ interface Checked {
 }
 
 const MAX_CACHE = 256;
+const LOOKUP_TIMEOUT_MS = 10_000;
+const HASH = /^[0-9a-f]{64}$/;
+const NODE_KEY = /^0[23][0-9a-f]{64}$/i;
 
 /**
  * Creates a Lightning wallet for L402 and MPP `lightning` charge offers.
  *
  * Before paying it decodes the invoice with signature recovery and requires: the wallet's
  * network; an amount (amountless invoices are refused), no more than the offer's; an expiry
- * (BOLT 11 default 3600 s) at least `expiryMarginSec` away; for L402, the payment hash in
- * the macaroon identifier (version ‖ payment hash ‖ token id) equal to the invoice's when
- * the token is a macaroon; the pinned payee key for the origin, when pinned. It pays with an
- * explicit fee cap. A payment record is stored before paying; a timeout is reconciled by
- * payment hash through the backend before anything is paid again, and a payment hash is
- * never paid twice. After paying, `sha256(preimage)` must equal the payment hash; the
- * preimage is normalised to lowercase hex.
+ * (BOLT 11 default 3600 s) at least `expiryMarginSec` away; for L402, a token that is a
+ * macaroon must carry the invoice's payment hash in its 66-byte identifier (version ‖
+ * payment hash ‖ token id), whatever else it holds (a token that is not a macaroon is paid
+ * as the adapter allowed it); the offer's payee, when it names a node key, must be the
+ * signer; the pinned payee key for the origin, when pinned. It pays with a fee limit equal
+ * to the offer's `maxFee` (or the wallet's lower `maxFeeMsat`). A payment record is stored
+ * before paying; a timeout is reconciled by payment hash through the backend before
+ * anything is paid again, and a payment hash is never paid twice. After paying,
+ * `sha256(preimage)` must equal the payment hash; the preimage is normalised to lowercase
+ * hex.
+ *
+ * For the core it also verifies payees (`payeeOf`: the node key recovered from the invoice
+ * signature), names the reference before paying (`referenceFor`: the payment hash) and
+ * recovers the proof of a payment the node confirms (`recover`: the preimage, looked up by
+ * payment hash). Backend failures are read by their fields (`outcome`, `paid`, code), never
+ * by class.
  *
  * @example
  * ```ts
@@ -109,10 +134,11 @@ const MAX_CACHE = 256;
  * ```
  */
 export function lightningWallet(options: LightningWalletOptions): LightningWallet {
+  validateOptions(options);
   const { backend, network } = options;
   const id = options.id ?? `lightning-${backend.name}`;
   const now = options.now ?? Date.now;
-  const feeCap = options.maxFeeMsat ?? ((amount: bigint) => amount / 100n + 10_000n);
+  const feeCap = options.maxFeeMsat;
   const marginMs = (options.expiryMarginSec ?? 60) * 1000;
   const payTimeoutMs = options.payTimeoutMs ?? 30_000;
   const settleWaitMs = options.settleWaitMs ?? 20_000;
@@ -177,18 +203,22 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
       return `the invoice amount ${decoded.amountMsat} msat is above this wallet's maxAmountMsat ${options.maxAmountMsat} msat`;
     }
     if (offer.protocol === 'l402' && typeof raw.token === 'string') {
-      let identifier: ReturnType<typeof readL402Token>['identifier'];
-      try {
-        identifier = readL402Token(raw.token).identifier;
-      } catch {
-        identifier = undefined; // an opaque token: nothing to cross-check
+      // A macaroon is bound to the invoice or refused, whatever its identifier layout or
+      // location encoding. A token that is not a macaroon at all is paid as the adapter
+      // allowed it (`allowOpaqueTokens`).
+      const macaroon = readMacaroon(raw.token);
+      if (macaroon !== undefined && !macaroon.l402) {
+        return `the token is a macaroon whose ${macaroon.identifier.length}-byte identifier is not the 66-byte L402 layout: it does not carry the invoice's payment hash`;
       }
-      if (identifier && identifier.version !== 0) {
-        return `unknown L402 identifier version ${identifier.version}: the token cannot be checked`;
+      if (macaroon?.l402 && macaroon.l402.version !== 0) {
+        return `unknown L402 identifier version ${macaroon.l402.version}: the token cannot be checked`;
       }
-      if (identifier && identifier.paymentHash !== decoded.paymentHash) {
+      if (macaroon?.l402 && macaroon.l402.paymentHash !== decoded.paymentHash) {
         return "the invoice's payment hash is not the one in the token: the credential could never work";
       }
+    }
+    if (NODE_KEY.test(offer.payee) && offer.payee.toLowerCase() !== decoded.payeeNodeKey) {
+      return `the offer names payee ${offer.payee}, but the invoice is signed by node ${decoded.payeeNodeKey}: the policy approved another payee`;
     }
     const mppHash = raw.request?.methodDetails?.paymentHash;
     if (typeof mppHash === 'string' && mppHash.toLowerCase() !== decoded.paymentHash) {
@@ -201,11 +231,19 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
         return `the invoice is signed by node ${decoded.payeeNodeKey}, not by a node pinned for ${offer.origin}`;
       }
     }
-    let maxFeeMsat = typeof feeCap === 'function' ? feeCap(decoded.amountMsat) : feeCap;
+    // The fee limit is what the budget reserved (the offer's maxFee), never more.
+    const ownCap = typeof feeCap === 'function' ? feeCap(decoded.amountMsat) : feeCap;
+    let maxFeeMsat: bigint;
     if (offer.maxFee !== undefined) {
       if (offer.maxFee.unit.kind !== 'msat') return 'the offer maxFee is not in msat';
-      if (offer.maxFee.value < maxFeeMsat) maxFeeMsat = offer.maxFee.value;
+      maxFeeMsat =
+        ownCap !== undefined && ownCap < offer.maxFee.value ? ownCap : offer.maxFee.value;
+    } else if (ownCap !== undefined) {
+      maxFeeMsat = ownCap;
+    } else {
+      return 'the offer reserves no routing fee (it has no maxFee), so any fee would be above what the budget reserved; set lightningWallet({ maxFeeMsat }) to pay such offers with that fee limit';
     }
+    if (maxFeeMsat < 0n) return 'the fee limit is negative';
     return { decoded, amountMsat: decoded.amountMsat, maxFeeMsat };
   }
 
@@ -261,7 +299,9 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     let feeMsat = payment.feeMsat;
     if (preimage === undefined) {
       // Some backends mangle the preimage in the pay answer; the payment record may be right.
-      const again = await backend.lookup(record.paymentHash).catch(() => undefined);
+      const again = await lookupWithin(record.paymentHash, LOOKUP_TIMEOUT_MS).catch(
+        () => undefined,
+      );
       if (again?.status === 'succeeded') {
         preimage = normalizePreimage(again.preimage, record.paymentHash);
         feeMsat ??= again.feeMsat;
@@ -275,6 +315,16 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     });
   }
 
+  /** A backend lookup that ends: it rejects (as an unknown outcome) after `ms`. */
+  function lookupWithin(hash: string, ms: number): Promise<BackendLookup> {
+    const abort = new AbortController();
+    return withDeadline(
+      Promise.resolve().then(() => backend.lookup(hash, { signal: abort.signal })),
+      ms,
+      `the ${backend.name} backend (lookup)`,
+    ).finally(() => abort.abort());
+  }
+
   /**
    * Settles a pending record of an attempt that is no longer running (an earlier timeout, a
    * crash) with the backend. A backend that never heard of the payment means it was never
@@ -283,7 +333,7 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
   async function resolve(record: LightningPaymentRecord): Promise<LightningPaymentRecord> {
     let result: BackendLookup;
     try {
-      result = await backend.lookup(record.paymentHash);
+      result = await lookupWithin(record.paymentHash, LOOKUP_TIMEOUT_MS);
     } catch {
       return record;
     }
@@ -291,27 +341,54 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     return apply(record, result);
   }
 
-  /** After an unknown outcome: ask the backend until it knows, or `settleWaitMs` passes. */
-  async function waitForOutcome(
-    record: LightningPaymentRecord,
-    signal?: AbortSignal,
-  ): Promise<LightningPaymentRecord> {
+  /**
+   * After an unknown outcome: ask the backend until it knows, or `settleWaitMs` passes. The
+   * caller's abort does not stop it: money may have moved, and the answer is what the core
+   * books.
+   */
+  async function waitForOutcome(record: LightningPaymentRecord): Promise<LightningPaymentRecord> {
     const deadline = now() + settleWaitMs;
     let delay = 25;
     for (;;) {
       let result: BackendLookup | undefined;
       try {
-        result = await backend.lookup(record.paymentHash, signal ? { signal } : {});
+        result = await lookupWithin(
+          record.paymentHash,
+          Math.max(50, Math.min(LOOKUP_TIMEOUT_MS, deadline - now())),
+        );
       } catch {
         result = undefined;
       }
       if (result && (result.status === 'succeeded' || result.status === 'failed')) {
         return apply(record, result);
       }
-      if (now() + delay > deadline || signal?.aborted) return record;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (now() + delay > deadline) return record;
+      await new Promise((done) => setTimeout(done, delay));
       delay = Math.min(delay * 2, 1000);
     }
+  }
+
+  function aborted(hash: string, signal: AbortSignal): WalletError {
+    return new WalletError({
+      walletId: id,
+      code: 'LIGHTNING_ABORTED',
+      paid: false,
+      reference: hash,
+      message:
+        'The payment was aborted before it was sent to the Lightning backend; nothing was paid.',
+      cause: signal.reason,
+    });
+  }
+
+  function notSent(hash: string, error: unknown): WalletError {
+    return new WalletError({
+      walletId: id,
+      code: 'LIGHTNING_PAYMENT_FAILED',
+      paid: false,
+      reference: hash,
+      message: `The ${backend.name} backend did not pay (${backendReason(error)}): ${(error as Error)?.message ?? String(error)}`,
+      cause: error,
+    });
   }
 
   async function payOnce(offer: PaymentOffer, checked: Checked, ctx: PayContext): Promise<Proof> {
@@ -335,6 +412,7 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
         );
       }
     }
+    if (ctx.signal?.aborted) throw aborted(hash, ctx.signal);
 
     const startedAt = now();
     let record: LightningPaymentRecord = {
@@ -350,34 +428,40 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     };
     // The pending record is durable before any money can move.
     await store.put(record);
+    if (ctx.signal?.aborted) {
+      await update(record, { state: 'failed' });
+      throw aborted(hash, ctx.signal);
+    }
 
+    // Dispatch. The caller's signal is not passed on: once sent, the wallet waits for the
+    // backend's own answer (bounded by payTimeoutMs), so a late payment is booked, not lost.
+    let sent: Promise<BackendPayment>;
+    try {
+      sent = backend.pay({
+        invoice: checked.decoded.invoice,
+        paymentHash: hash,
+        amountMsat: checked.amountMsat,
+        maxFeeMsat: checked.maxFeeMsat,
+        timeoutMs: payTimeoutMs,
+      });
+    } catch (error) {
+      // Thrown before it returned: nothing was dispatched.
+      await update(record, { state: 'failed' });
+      throw notSent(hash, error);
+    }
     let payment: BackendPayment;
     try {
       payment = await withDeadline(
-        backend.pay({
-          invoice: checked.decoded.invoice,
-          paymentHash: hash,
-          amountMsat: checked.amountMsat,
-          maxFeeMsat: checked.maxFeeMsat,
-          timeoutMs: payTimeoutMs,
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        }),
+        Promise.resolve(sent),
         payTimeoutMs + 1000,
         `the ${backend.name} backend`,
       );
     } catch (error) {
-      if (error instanceof LightningBackendError && error.outcome === 'not_paid') {
+      if (backendOutcome(error) === 'not_paid') {
         await update(record, { state: 'failed' });
-        throw new WalletError({
-          walletId: id,
-          code: 'LIGHTNING_PAYMENT_FAILED',
-          paid: false,
-          reference: hash,
-          message: `The ${backend.name} backend did not pay (${error.code}): ${error.message}`,
-          cause: error,
-        });
+        throw notSent(hash, error);
       }
-      record = await waitForOutcome(record, ctx.signal);
+      record = await waitForOutcome(record);
       if (record.state === 'succeeded') return proofOf(offer, record);
       if (record.state === 'failed') {
         throw new WalletError({
@@ -405,6 +489,17 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     });
   }
 
+  /** The invoice of a Lightning offer, decoded and signature-checked, or why not. */
+  function invoiceOf(offer: PaymentOffer): DecodedInvoice | string {
+    const rail = railOf(offer);
+    if (!(LIGHTNING_RAILS as readonly string[]).includes(rail)) {
+      return `rail ${rail} is not a Lightning rail`;
+    }
+    const invoice = (offer.raw as { invoice?: unknown } | undefined)?.invoice;
+    if (typeof invoice !== 'string') return 'the offer carries no BOLT 11 invoice';
+    return decode(invoice);
+  }
+
   const wallet: LightningWallet = {
     id,
     rails: LIGHTNING_RAILS,
@@ -423,11 +518,59 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
       const hash = checked.decoded.paymentHash;
       let flight = inFlight.get(hash);
       if (!flight) {
+        if (ctx.signal?.aborted) throw aborted(hash, ctx.signal);
         flight = payOnce(offer, checked, ctx).finally(() => inFlight.delete(hash));
         inFlight.set(hash, flight);
       }
       const proof = await flight;
       return proof.offerId === offer.id ? proof : { ...proof, offerId: offer.id };
+    },
+
+    payeeOf(offer: PaymentOffer): string {
+      const decoded = invoiceOf(offer);
+      if (typeof decoded === 'string') {
+        throw refuse(
+          `the invoice's payee cannot be verified: ${decoded}`,
+          'LIGHTNING_PAYEE_UNVERIFIED',
+        );
+      }
+      return decoded.payeeNodeKey;
+    },
+
+    referenceFor(offer: PaymentOffer): string | undefined {
+      const decoded = invoiceOf(offer);
+      return typeof decoded === 'string' ? undefined : decoded.paymentHash;
+    },
+
+    async recover(reference: string, offer: PaymentOffer): Promise<Proof | undefined> {
+      const hash = reference.toLowerCase();
+      const decoded = invoiceOf(offer);
+      // Only the offer's own payment: never one purchase's proof for another.
+      if (!HASH.test(hash) || typeof decoded === 'string' || decoded.paymentHash !== hash) {
+        return undefined;
+      }
+      const record = await store.get(hash);
+      if (record?.state === 'succeeded' && record.preimage) return proofOf(offer, record);
+      let result: BackendLookup;
+      try {
+        result = await lookupWithin(hash, LOOKUP_TIMEOUT_MS);
+      } catch {
+        return undefined;
+      }
+      if (result.status !== 'succeeded') return undefined;
+      if (normalizePreimage(result.preimage, hash) === undefined) return undefined;
+      const base: LightningPaymentRecord = record ?? {
+        paymentHash: hash,
+        invoice: decoded.invoice,
+        origin: offer.origin,
+        rail: railOf(offer),
+        amountMsat: (decoded.amountMsat ?? offer.amount.value).toString(),
+        maxFeeMsat: (offer.maxFee?.value ?? 0n).toString(),
+        state: 'pending',
+        startedAt: now(),
+        updatedAt: now(),
+      };
+      return proofOf(offer, await settled(base, result));
     },
 
     async lookup(reference: string): Promise<PaymentStatus> {
@@ -443,11 +586,30 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
             ? 'failed'
             : 'pending';
       }
-      const result = await backend.lookup(reference);
+      const result = await lookupWithin(reference, LOOKUP_TIMEOUT_MS);
       if (result.status === 'succeeded') return 'paid';
       if (result.status === 'failed' || result.status === 'not_found') return 'failed';
       return 'pending';
     },
   };
   return wallet;
+}
+
+/** Checks the options where the wallet is made, with errors naming the option. */
+function validateOptions(options: LightningWalletOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('lightningWallet(options) needs { backend, network }');
+  }
+  assertBackend(options.backend);
+  if (!Object.hasOwn(INVOICE_PREFIXES, options.network)) {
+    throw new TypeError(
+      `lightningWallet({ network }) must be 'mainnet', 'testnet', 'signet' or 'regtest', not ${JSON.stringify(options.network)}`,
+    );
+  }
+  const cap = options.maxFeeMsat;
+  if (cap !== undefined && typeof cap !== 'function' && (typeof cap !== 'bigint' || cap < 0n)) {
+    throw new TypeError(
+      'lightningWallet({ maxFeeMsat }) must be a bigint >= 0n (msat) or a function of the amount',
+    );
+  }
 }

@@ -6,6 +6,7 @@
  */
 import type { BudgetWindow } from '../budget/store.js';
 import type { DenyCode } from '../errors/policy.js';
+import { isPayeeVerified } from '../fetch/payees.js';
 import type { Amount, PriceSource, Rate } from '../money/index.js';
 import {
   formatAmount,
@@ -157,6 +158,8 @@ export function checkOffer(
     return deny('asset_not_allowed', listReason('asset', asset, assetVerdict, 'assets'));
   }
 
+  const unverified = unverifiedPayee(offer, rules);
+  if (unverified) return deny('payee_not_allowed', unverified);
   const payee = checkLists(rules.payees, offer.payee);
   if (payee) return deny('payee_not_allowed', listReason('payee', offer.payee, payee, 'payees'));
 
@@ -191,6 +194,24 @@ export function checkOffer(
   }
 
   return Object.freeze({ ...base, ok: true as const });
+}
+
+/**
+ * A Lightning invoice's payee is only known from its signature: when a payee allow or deny
+ * list applies, an L402 or MPP `lightning.charge` offer whose payee no wallet verified is
+ * refused (its `payee` is a server's claim, or a placeholder no list can match).
+ */
+function unverifiedPayee(offer: PaymentOffer, rules: ResolvedRules): string | undefined {
+  if (rules.payees.length === 0) return undefined;
+  if (offer.protocol !== 'l402' && offer.scheme !== 'lightning.charge') return undefined;
+  if (isPayeeVerified(offer)) return undefined;
+  const list = rules.payees[0]!;
+  const kind = list.allow !== undefined ? 'allow' : 'deny';
+  return (
+    `the invoice's payee could not be verified, and ${list.from} has a payee list ` +
+    `(${field(list.path, `payees.${kind}`)}); use a wallet that verifies invoice signatures ` +
+    '(e.g. lightningWallet from @stipend/wallet-lightning), or remove the payee list to pay it'
+  );
 }
 
 /**

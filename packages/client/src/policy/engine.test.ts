@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createMemoryBudgetStore } from '../budget/index.js';
 import type { BudgetStore } from '../budget/store.js';
 import { ApprovalError, PolicyDeniedError } from '../errors/policy.js';
+import { verifyPayees } from '../fetch/payees.js';
 import type { TokenUnit } from '../money/index.js';
 import {
   amount,
@@ -231,6 +232,20 @@ describe('deny codes', () => {
     );
   });
 
+  it('says "no wallet" before "no price" when an unpriced offer has no wallet either', async () => {
+    const { engine } = setup(open, { prices: pegPriceSource() });
+    const error = await denial(
+      engine.decide([lightning(5000n)], ctx({ canPay: async () => 'no wallet pays l402:bolt11' })),
+    );
+    expect(error.reason).toBe('no_wallet');
+    expect(error.message).toMatch(
+      /l402\/bolt11 no wallet can pay it \(no wallet pays l402:bolt11\); add a wallet for l402:bolt11 .*then it also needs a price/,
+    );
+    // With a wallet, the price is the one thing left to fix.
+    const priced = await denial(engine.decide([lightning(5000n)], ctx()));
+    expect(priced.reason).toBe('price_unavailable');
+  });
+
   it('no_wallet when the wallet check throws', async () => {
     const { engine } = setup(open);
     const error = await denial(
@@ -282,13 +297,23 @@ describe('deny codes', () => {
         maxPerRequest: { usd: '0.000001' },
       },
     });
-    const evaluations = await engine.evaluate(
+    // Lightning payees count only once a wallet verified them (the invoice's signing key).
+    const { offers: verified } = await verifyPayees(
+      [lightning(1000n, undefined, { payee: 'nobody' })],
       [
-        usdc(1000n, { expiresAt: NOW - 1 }),
-        usdc(1000n),
-        lightning(1000n),
-        lightning(1000n, undefined, { payee: 'nobody' }),
+        {
+          id: 'w',
+          rails: ['l402:bolt11'],
+          canPay: () => true,
+          pay: async () => {
+            throw new Error('not paid in this test');
+          },
+          payeeOf: () => 'nobody',
+        },
       ],
+    );
+    const evaluations = await engine.evaluate(
+      [usdc(1000n, { expiresAt: NOW - 1 }), usdc(1000n), lightning(1000n), verified[0]!],
       ctx(),
     );
     expect(evaluations.map((e) => (e.ok ? 'ok' : e.code))).toEqual([

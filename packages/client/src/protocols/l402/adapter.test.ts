@@ -118,7 +118,7 @@ describe('l402Adapter credential reuse', () => {
     const guess = adapter.heldCredential!(request('/v1/other'), Date.now())!;
     expect(guess.key.startsWith('prefix ')).toBe(true);
     expect(adapter.heldCredential!(request('/v2/other'), Date.now())).toBeUndefined();
-    adapter.dropCredential!(guess);
+    adapter.dropCredential!(guess, new URL(`${ORIGIN}/v1/other`));
     // Not tried again where it failed, still used where it was accepted.
     expect(adapter.heldCredential!(request('/v1/other'), Date.now())).toBeUndefined();
     expect(adapter.heldCredential!(request('/v1/quote'), Date.now())?.reference).toBe(
@@ -130,9 +130,70 @@ describe('l402Adapter credential reuse', () => {
     const adapter = l402Adapter();
     const minted = mint();
     await paid(adapter, minted, '/quote');
-    adapter.dropCredential!(adapter.heldCredential!(request('/quote'), Date.now())!);
+    adapter.dropCredential!(
+      adapter.heldCredential!(request('/quote'), Date.now())!,
+      new URL(`${ORIGIN}/quote`),
+    );
     expect(adapter.heldCredential!(request('/quote'), Date.now())).toBeUndefined();
     expect(adapter.credentials.list(ORIGIN)).toEqual([]);
+  });
+
+  it('a credential refused at another route of its origin is kept for its own routes and never sent there again', async () => {
+    const adapter = l402Adapter();
+    const basic = mint({ caveats: ['services=quotes:0'] });
+    await paid(adapter, basic, '/quote');
+    // /premium belongs to the same service (another tier): the credential is tried there.
+    await offerFor(adapter, mint({ caveats: ['services=quotes:1'] }), '/premium');
+    const tried = adapter.heldCredential!(request('/premium'), Date.now())!;
+    expect(tried.reference).toBe(basic.paymentHash);
+    adapter.dropCredential!(tried, new URL(`${ORIGIN}/premium`));
+    // Not sent to /premium again (its own 402 is bought separately)…
+    expect(adapter.heldCredential!(request('/premium'), Date.now())).toBeUndefined();
+    // …and still held where it was accepted.
+    expect(adapter.heldCredential!(request('/quote'), Date.now())?.reference).toBe(
+      basic.paymentHash,
+    );
+    expect(adapter.credentials.list(ORIGIN)[0]?.refused).toEqual(['/premium']);
+  });
+
+  it('a same-origin redirect to another route that refuses the credential keeps it', async () => {
+    const adapter = l402Adapter();
+    const minted = mint();
+    await paid(adapter, minted, '/quote');
+    const held = adapter.heldCredential!(request('/quote'), Date.now())!;
+    adapter.dropCredential!(held, new URL(`${ORIGIN}/login`));
+    expect(adapter.heldCredential!(request('/quote'), Date.now())?.reference).toBe(
+      minted.paymentHash,
+    );
+  });
+
+  it('a refusal from another origin (after a redirect) keeps the credential untouched', async () => {
+    const adapter = l402Adapter();
+    const minted = mint();
+    await paid(adapter, minted, '/quote');
+    const before = adapter.credentials.list(ORIGIN);
+    const held = adapter.heldCredential!(request('/quote'), Date.now())!;
+    adapter.dropCredential!(held, new URL('https://cdn.example.net/quote'));
+    expect(adapter.credentials.list(ORIGIN)).toEqual(before);
+    expect(adapter.heldCredential!(request('/quote'), Date.now())?.reference).toBe(
+      minted.paymentHash,
+    );
+  });
+
+  it('a route accepting a credential it had refused clears the refusal', async () => {
+    const adapter = l402Adapter();
+    const minted = mint();
+    await paid(adapter, minted, '/quote');
+    adapter.dropCredential!(
+      adapter.heldCredential!(request('/quote'), Date.now())!,
+      new URL(`${ORIGIN}/other`),
+    );
+    expect(adapter.credentials.list(ORIGIN)[0]?.refused).toEqual(['/other']);
+    await paid(adapter, minted, '/other');
+    expect(adapter.credentials.list(ORIGIN)[0]?.refused).toBeUndefined();
+    expect(adapter.heldCredential!(request('/other'), Date.now())?.reference).toBe(
+      minted.paymentHash,
+    );
   });
 
   it('drops a credential once its *_valid_until caveat has passed', async () => {
@@ -173,7 +234,10 @@ describe('l402Adapter credential reuse', () => {
     const offer = await offerFor(adapter, minted, '/quote');
     adapter.settle(offer, proof(offer, minted.preimage), new Response('no', { status: 402 }));
     // Tried again on the next request and refused again: the origin is looping.
-    adapter.dropCredential!(adapter.heldCredential!(request('/quote'), Date.now())!);
+    adapter.dropCredential!(
+      adapter.heldCredential!(request('/quote'), Date.now())!,
+      new URL(`${ORIGIN}/quote`),
+    );
     const error = await Promise.resolve()
       .then(() => offerFor(adapter, mint(), '/quote'))
       .catch((e: unknown) => e);

@@ -32,6 +32,18 @@ export interface L402AdapterOptions {
    * own cap.
    */
   readonly maxFeeMsat?: FeeCap;
+  /**
+   * Pay challenges whose token is not a macaroon (an opaque token, such as Alby's
+   * JSON + HMAC tokens). Default `false`.
+   *
+   * Why off: a macaroon's identifier carries the payment hash of the invoice it was minted
+   * with, so the adapter (and `lightningWallet`) can check, before paying, that the invoice
+   * buys this very token. Nothing ties an opaque token to its invoice: a hostile or buggy
+   * server can hand out an invoice for another payment, and the paid token is refused. Turn
+   * it on only for servers you trust to issue opaque tokens; the token is then echoed
+   * verbatim, without hash check, services or expiry.
+   */
+  readonly allowOpaqueTokens?: boolean;
   /** Reuse paid credentials for later requests to the same origin. Default `true`. */
   readonly reuse?: boolean;
   /** Most credentials kept per origin (oldest dropped first). Default 16. */
@@ -58,13 +70,18 @@ const PREIMAGE = /^[0-9a-f]{64}$/;
  * Creates the L402 (and legacy LSAT) adapter.
  *
  * What it does: reads every L402/LSAT challenge into `l402:bolt11` offers priced at the
- * invoice amount (msat; amountless invoices are refused), with a `maxFee` for routing; sends
+ * invoice amount (msat; amountless invoices are refused), with a `maxFee` for routing; refuses
+ * a token not bound to its invoice (a macaroon without the invoice's payment hash in its
+ * identifier; a token that is not a macaroon, unless `allowOpaqueTokens`); sends
  * the proof as exactly one `Authorization: L402 <token as received>:<preimage>`; keeps paid
  * credentials and attaches them to later requests of the same origin, matched by the exact
  * path where one was accepted, then by the token's `services` caveat, then (speculatively)
- * by path prefix; drops a credential whose `*_valid_until` caveat has passed, or that a
- * server answered with a 402. Concurrent purchases for the same origin and services are
- * paid once (the core single-flights on {@link ProtocolAdapter.reuseKey}).
+ * by path prefix; drops a credential whose `*_valid_until` caveat has passed, or that its
+ * own scope (its origin, at a path where it was accepted) answered with a 402. A 402 at
+ * another route of the origin marks that route refused for the credential (never sent there
+ * again) and keeps it; a 402 from another origin (after a redirect) leaves it untouched.
+ * Concurrent purchases for the same origin and services are paid once (the core
+ * single-flights on {@link ProtocolAdapter.reuseKey}).
  *
  * @example
  * ```ts
@@ -82,21 +99,19 @@ export function l402Adapter(options: L402AdapterOptions = {}): L402Adapter {
   const store = options.credentials ?? memoryCredentialStore();
   const feeCap = options.maxFeeMsat ?? defaultFeeCap;
   const reuse = options.reuse ?? true;
+  const allowOpaqueTokens = options.allowOpaqueTokens ?? false;
   const perOrigin = options.maxCredentialsPerOrigin ?? 16;
   /** origin + path → the services its challenges named. */
   const pathServices = new Map<string, readonly string[]>();
-  /** `<credential id> <origin+path>` where a speculative attach was refused. */
-  const misses = new Set<string>();
   const cooldown = options.loopCooldownMs ?? 10 * 60_000;
   /** origin → the credential it refused right after it was paid. */
   const suspects = new Map<string, string>();
   /** origin → until when its challenges are not paid (it refused a paid credential twice). */
   const loops = new Map<string, number>();
 
-  function learn<V>(map: Map<string, V> | Set<string>, key: string, value?: V): void {
+  function learn<V>(map: Map<string, V>, key: string, value: V): void {
     if (map.size >= MAX_LEARNED) map.delete(map.keys().next().value as string);
-    if (map instanceof Set) map.add(key);
-    else map.set(key, value as V);
+    map.set(key, value);
   }
 
   const adapter: L402Adapter = {
@@ -119,7 +134,7 @@ export function l402Adapter(options: L402AdapterOptions = {}): L402Adapter {
           message: `${origin} refused an L402 credential it had just been paid for, twice: its challenges are not paid until ${new Date(until).toISOString()} (a 402 loop). Check the server, then retry.`,
         });
       }
-      const offers = parseL402Challenges(input, feeCap);
+      const offers = parseL402Challenges(input, feeCap, allowOpaqueTokens);
       const services = offers.map((o) => (o.raw as L402OfferRaw).services).find((s) => s.length);
       if (services) learn(pathServices, input.url.origin + input.url.pathname, services);
       return offers;
@@ -159,11 +174,12 @@ export function l402Adapter(options: L402AdapterOptions = {}): L402Adapter {
           store.delete(credential.id);
           continue;
         }
+        // A route that refused it never gets it again (its own 402 is bought separately).
+        if (credential.refused?.includes(path)) continue;
         let fit = 0;
         if (credential.paths.includes(path)) fit = 3;
         else if (target) fit = covers(credential, target) ? 2 : 0;
-        else if (!misses.has(`${credential.id} ${origin}${path}`) && underPrefix(credential, path))
-          fit = 1;
+        else if (underPrefix(credential, path)) fit = 1;
         // Later entries are newer: on a tie, the newest credential wins.
         if (fit > 0 && fit >= rank) {
           best = credential;
@@ -179,17 +195,34 @@ export function l402Adapter(options: L402AdapterOptions = {}): L402Adapter {
       };
     },
 
-    dropCredential(credential: HeldCredential): void {
-      const [kind, id, where] = credential.key.split(' ');
+    dropCredential(credential: HeldCredential, refusedAt?: URL): void {
+      const [, id, where] = credential.key.split(' ');
       if (!id || !where) return;
-      const origin = new URL(where).origin;
-      if (kind === 'path' && suspects.get(origin) === id) {
-        suspects.delete(origin);
-        loops.set(origin, Date.now() + cooldown);
+      let attachedAt: URL;
+      try {
+        attachedAt = new URL(where);
+      } catch {
+        return;
       }
-      // A speculative attach (path prefix) that failed says nothing about the credential itself.
-      if (kind === 'prefix') learn(misses, `${id} ${where}`);
-      else store.delete(id);
+      const at = refusedAt ?? attachedAt;
+      // Another origin (after a redirect) never saw it: fetch drops Authorization across
+      // origins. Its 402 says nothing about the credential.
+      if (at.origin !== attachedAt.origin) return;
+      const stored = store.list(at.origin).find((c) => c.id === id);
+      if (!stored) return;
+      const path = at.pathname;
+      if (stored.paths.includes(path)) {
+        // Its own scope refused it: expired, revoked or used up.
+        if (suspects.get(at.origin) === id) {
+          suspects.delete(at.origin);
+          loops.set(at.origin, Date.now() + cooldown);
+        }
+        store.delete(id);
+        return;
+      }
+      // Another route (another tier or service): keep it for the routes that accept it.
+      const refused = [...(stored.refused ?? []).filter((p) => p !== path), path];
+      store.put({ ...stored, refused: refused.slice(-MAX_PATHS) });
     },
 
     remember(offer: PaymentOffer, proof: Proof, request: RetryRequest): void {
@@ -220,6 +253,9 @@ export function l402Adapter(options: L402AdapterOptions = {}): L402Adapter {
       paths,
       createdAt: previous?.createdAt ?? Date.now(),
     };
+    // Accepted here now: no longer a refused route.
+    const refused = previous?.refused?.filter((p) => p !== path);
+    if (refused && refused.length > 0) credential.refused = refused;
     if (raw.credentialExpiresAt !== undefined) credential.expiresAt = raw.credentialExpiresAt;
     store.put(credential);
     if (raw.services.length > 0) learn(pathServices, offer.origin + path, raw.services);

@@ -1,9 +1,10 @@
-import type { L402ChallengeStyle } from '@stipend/testkit/l402';
+import { encodeMacaroonV2, type L402ChallengeStyle } from '@stipend/testkit/l402';
 import { describe, expect, it } from 'vitest';
 import { ChallengeParseError } from '../../errors/challenge.js';
 import { msat } from '../../money/index.js';
 import { l402Adapter } from './adapter.js';
 import { BITCOIN_CAIP2, type L402OfferRaw } from './challenge.js';
+import { L402TokenError } from './errors.js';
 import { challengeInput, mint, NODE, styled } from './l402.test-helpers.js';
 
 const adapter = l402Adapter();
@@ -76,15 +77,101 @@ describe('L402 challenges → offers', () => {
     expect(offers.map((o) => o.id)).toEqual([`l402:${a.paymentHash}`, `l402:${b.paymentHash}`]);
   });
 
-  it('pays an opaque (non-macaroon) token without services, echoing it verbatim', async () => {
+  it('pays an opaque (non-macaroon) token only with allowOpaqueTokens, echoing it verbatim', async () => {
     const minted = mint();
     const opaque = 'eyJwYXltZW50SGFzaCI6ImFiYyJ9.0123abcd';
-    const [offer] = await adapter.parse(
-      challengeInput([`L402 token="${opaque}", invoice="${minted.invoice}"`]),
-    );
+    const lines = [`L402 token="${opaque}", invoice="${minted.invoice}"`];
+    const refused = await Promise.resolve()
+      .then(() => adapter.parse(challengeInput(lines)))
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(L402TokenError);
+    expect((refused as L402TokenError).refusal).toBe('opaque');
+    expect((refused as L402TokenError).code).toBe('CHALLENGE_INVALID');
+    expect((refused as Error).message).toMatch(/allowOpaqueTokens: true/);
+    const lenient = l402Adapter({ allowOpaqueTokens: true });
+    const [offer] = await lenient.parse(challengeInput(lines));
     const raw = offer!.raw as L402OfferRaw;
     expect(raw).toMatchObject({ token: opaque, services: [], macaroon: false });
-    expect(adapter.reuseKey!(offer!)).toBe('l402 https://api.example.com ');
+    expect(lenient.reuseKey!(offer!)).toBe('l402 https://api.example.com ');
+  });
+
+  describe('a macaroon is bound to its invoice or refused, whatever its encoding', () => {
+    const macaroonToken = (identifier: Uint8Array, location?: Uint8Array | string) => {
+      let bytes = encodeMacaroonV2({
+        location: 'LOC',
+        identifier,
+        caveats: [{ identifier: new TextEncoder().encode('services=quotes:0') }],
+        signature: new Uint8Array(32).fill(9),
+      });
+      if (location instanceof Uint8Array) {
+        // Swap the 3-byte location "LOC" for raw (non-UTF-8) bytes of the same length.
+        bytes = Uint8Array.from(bytes);
+        bytes.set(location, 3);
+      } else if (location !== undefined) {
+        throw new Error('only raw locations here');
+      }
+      return Buffer.from(bytes).toString('base64');
+    };
+    const hashBytes = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
+    const refusedFor = async (token: string, invoice: string, options = {}) =>
+      Promise.resolve()
+        .then(() =>
+          l402Adapter(options).parse(
+            challengeInput([`L402 token="${token}", invoice="${invoice}"`]),
+          ),
+        )
+        .catch((e: unknown) => e);
+
+    it('refuses a macaroon with a 67-byte identifier, even with opaque tokens allowed', async () => {
+      const minted = mint();
+      // version 0 ‖ the invoice's hash ‖ 33 bytes: not the L402 layout.
+      const identifier = Uint8Array.from([
+        0,
+        0,
+        ...hashBytes(minted.paymentHash),
+        ...new Array(33).fill(1),
+      ]);
+      for (const options of [{}, { allowOpaqueTokens: true }]) {
+        const error = await refusedFor(macaroonToken(identifier), minted.invoice, options);
+        expect(error).toBeInstanceOf(L402TokenError);
+        expect((error as L402TokenError).refusal).toBe('unbound');
+        expect((error as Error).message).toMatch(
+          /67-byte identifier is not the 66-byte L402 layout/,
+        );
+      }
+    });
+
+    it('refuses a macaroon with a non-UTF-8 location bound to another payment hash', async () => {
+      const minted = mint();
+      const identifier = Uint8Array.from([
+        0,
+        0,
+        ...new Array(32).fill(0xee),
+        ...new Array(32).fill(1),
+      ]);
+      const token = macaroonToken(identifier, Uint8Array.from([0xff, 0xfe, 0xc0]));
+      for (const options of [{}, { allowOpaqueTokens: true }]) {
+        const error = await refusedFor(token, minted.invoice, options);
+        expect(error).toBeInstanceOf(L402TokenError);
+        expect((error as L402TokenError).refusal).toBe('unbound');
+        expect((error as Error).message).toMatch(/payment hash differs/);
+      }
+    });
+
+    it('pays a macaroon with a non-UTF-8 location when it carries the invoice hash', async () => {
+      const minted = mint();
+      const identifier = Uint8Array.from([
+        0,
+        0,
+        ...hashBytes(minted.paymentHash),
+        ...new Array(32).fill(1),
+      ]);
+      const token = macaroonToken(identifier, Uint8Array.from([0xff, 0xfe, 0xc0]));
+      const [offer] = await l402Adapter().parse(
+        challengeInput([`L402 token="${token}", invoice="${minted.invoice}"`]),
+      );
+      expect(offer!.raw).toMatchObject({ macaroon: true, services: ['quotes'] });
+    });
   });
 
   const refusals: Array<[string, () => string[], RegExp]> = [
@@ -103,14 +190,6 @@ describe('L402 challenges → offers', () => {
         return [`L402 macaroon="${m.macaroon}", invoice="${m.invoice}"`];
       },
       /amountless/,
-    ],
-    [
-      'a payment hash that differs from the macaroon identifier',
-      () => {
-        const m = mint({ macaroonHash: 'cd'.repeat(32) });
-        return [`L402 macaroon="${m.macaroon}", invoice="${m.invoice}"`];
-      },
-      /payment hash differs/,
     ],
     [
       'a broken invoice',
@@ -137,6 +216,18 @@ describe('L402 challenges → offers', () => {
     expect(error).toBeInstanceOf(ChallengeParseError);
     expect((error as ChallengeParseError).code).toBe('CHALLENGE_INVALID');
     expect((error as Error).message).toMatch(why);
+  });
+
+  it('throws L402TokenError (nothing paid) for a payment hash that differs from the macaroon identifier', async () => {
+    const m = mint({ macaroonHash: 'cd'.repeat(32) });
+    const error = await Promise.resolve()
+      .then(() =>
+        adapter.parse(challengeInput([`L402 macaroon="${m.macaroon}", invoice="${m.invoice}"`])),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(L402TokenError);
+    expect((error as L402TokenError).refusal).toBe('unbound');
+    expect((error as Error).message).toMatch(/payment hash differs/);
   });
 
   it('pays the version-0 line when another line has an unknown version', async () => {

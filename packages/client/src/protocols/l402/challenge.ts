@@ -10,8 +10,9 @@ import { ChallengeParseError } from '../../errors/challenge.js';
 import { msat } from '../../money/index.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
 import type { ChallengeInput } from '../adapter.js';
-import { type Bolt11Network, readBolt11 } from './bolt11.js';
-import { readMacaroon } from './macaroon.js';
+import { type Bolt11Network, readBolt11 } from '../bolt11.js';
+import { L402TokenError, type L402TokenRefusal } from './errors.js';
+import { type MacaroonInfo, readMacaroon } from './macaroon.js';
 
 /** What an L402 offer carries in `raw` (frozen with the offer). */
 export interface L402OfferRaw {
@@ -25,7 +26,10 @@ export interface L402OfferRaw {
   readonly paymentHash: string;
   /** Services named by the token's `services` caveat; `[]` when the token is opaque. */
   readonly services: readonly string[];
-  /** Whether the token decoded as a macaroon (so its hash was cross-checked). */
+  /**
+   * Whether the token decoded as a macaroon (its payment hash was then checked against the
+   * invoice's). `false` only for an opaque token the adapter was told to allow.
+   */
   readonly macaroon: boolean;
   /** The earliest `*_valid_until` / `expiration` caveat, ms epoch. */
   readonly credentialExpiresAt?: number;
@@ -41,19 +45,10 @@ export const BITCOIN_CAIP2: Readonly<Record<Bolt11Network, string>> = {
   regtest: 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328',
 };
 
-/** A fee cap in msat, fixed or as a function of the amount. */
-export type FeeCap = bigint | ((amountMsat: bigint) => bigint);
+import type { FeeCap } from '../../money/fee-cap.js';
 
-/**
- * The default routing-fee cap: 1% of the amount plus 10 sat.
- *
- * @example
- * ```ts
- * import { defaultFeeCap } from '@stipend/client';
- * defaultFeeCap(100_000n); // 11_000n msat
- * ```
- */
-export const defaultFeeCap = (amountMsat: bigint): bigint => amountMsat / 100n + 10_000n;
+// One fee cap for every Lightning rail (L402 and MPP lightning.charge).
+export { defaultFeeCap, type FeeCap } from '../../money/fee-cap.js';
 
 // The credential is `L402 <token>:<preimage>`: a token must be visible ASCII that cannot break
 // that line (no `"`, `,`, `:` or `\`).
@@ -61,9 +56,59 @@ const VISIBLE = /^[!-~]+$/;
 const BREAKS = /[",:\\]/;
 
 /**
+ * Whether a token is bound to the invoice's payment hash: `undefined` when it is, else the
+ * refusal (which, and why). A token that decodes as a macaroon must carry the hash in the
+ * 66-byte L402 identifier (version 0); any other macaroon is refused, never treated as opaque.
+ * A token that is not a macaroon at all passes only when opaque tokens are allowed.
+ *
+ * @example
+ * ```ts
+ * import { tokenBinding } from './challenge.js';
+ * import { readMacaroon } from './macaroon.js';
+ * const refusal = tokenBinding(readMacaroon(token), paymentHash, false);
+ * if (refusal) throw new Error(refusal.reason);
+ * ```
+ */
+export function tokenBinding(
+  macaroon: MacaroonInfo | undefined,
+  paymentHash: string,
+  allowOpaqueTokens: boolean,
+): { readonly refusal: L402TokenRefusal; readonly reason: string } | undefined {
+  if (macaroon === undefined) {
+    if (allowOpaqueTokens) return undefined;
+    return {
+      refusal: 'opaque',
+      reason:
+        'the token is not a macaroon, so nothing ties it to the invoice (a server could sell a token for another payment); pass l402Adapter({ allowOpaqueTokens: true }) to pay such tokens',
+    };
+  }
+  if (!macaroon.l402) {
+    return {
+      refusal: 'unbound',
+      reason: `the token is a macaroon whose ${macaroon.identifier.length}-byte identifier is not the 66-byte L402 layout, so it does not carry the invoice's payment hash: paying could buy an unusable credential`,
+    };
+  }
+  if (macaroon.l402.version !== 0) {
+    return {
+      refusal: 'unbound',
+      reason: `unknown L402 token identifier version ${macaroon.l402.version}: its payment hash cannot be checked`,
+    };
+  }
+  if (macaroon.l402.paymentHash !== paymentHash) {
+    return {
+      refusal: 'unbound',
+      reason:
+        "the invoice's payment hash differs from the one in the token: paying it would buy an unusable credential",
+    };
+  }
+  return undefined;
+}
+
+/**
  * Reads every L402/LSAT challenge of a 402 into offers (one per distinct token + invoice).
  * Challenges that cannot be paid safely are skipped; when none is left, throws a
- * `ChallengeParseError` listing why, so nothing is paid.
+ * `ChallengeParseError` listing why (an `L402TokenError` when only token binding failed), so
+ * nothing is paid.
  *
  * @example
  * ```ts
@@ -71,9 +116,15 @@ const BREAKS = /[",:\\]/;
  * const offers = parseL402Challenges(input, defaultFeeCap); // input: the core's ChallengeInput
  * ```
  */
-export function parseL402Challenges(input: ChallengeInput, feeCap: FeeCap): PaymentOffer[] {
+export function parseL402Challenges(
+  input: ChallengeInput,
+  feeCap: FeeCap,
+  allowOpaqueTokens = false,
+): PaymentOffer[] {
   const offers: PaymentOffer[] = [];
   const reasons: string[] = [];
+  let tokenRefusal: L402TokenRefusal | undefined;
+  let tokenReasons = 0;
   const seen = new Set<string>();
   for (const challenge of input.challenges) {
     if (challenge.schemeLower !== 'l402' && challenge.schemeLower !== 'lsat') continue;
@@ -109,17 +160,12 @@ export function parseL402Challenges(input: ChallengeInput, feeCap: FeeCap): Paym
       continue;
     }
     const macaroon = readMacaroon(token);
-    if (macaroon?.l402) {
-      if (macaroon.l402.version !== 0) {
-        reasons.push(`unknown L402 token identifier version ${macaroon.l402.version}`);
-        continue;
-      }
-      if (macaroon.l402.paymentHash !== bolt11.paymentHash) {
-        reasons.push(
-          "the invoice's payment hash differs from the one in the token: paying it would buy an unusable credential",
-        );
-        continue;
-      }
+    const refusal = tokenBinding(macaroon, bolt11.paymentHash, allowOpaqueTokens);
+    if (refusal) {
+      reasons.push(refusal.reason);
+      tokenRefusal ??= refusal.refusal;
+      tokenReasons++;
+      continue;
     }
     const raw: { -readonly [K in keyof L402OfferRaw]: L402OfferRaw[K] } = {
       scheme: challenge.scheme,
@@ -139,6 +185,8 @@ export function parseL402Challenges(input: ChallengeInput, feeCap: FeeCap): Paym
         scheme: 'bolt11',
         amount: msat(bolt11.amountMsat),
         maxFee: msat(fee),
+        // A claim until a wallet recovers the signer (`Wallet.payeeOf`): payee lists refuse an
+        // L402 offer whose payee was not verified.
         payee: bolt11.payeeNodeKey ?? 'unverified',
         network: BITCOIN_CAIP2[bolt11.network],
         origin: input.url.origin,
@@ -150,6 +198,13 @@ export function parseL402Challenges(input: ChallengeInput, feeCap: FeeCap): Paym
     );
   }
   if (offers.length === 0 && reasons.length > 0) {
+    // Every refusal was about the token: say which.
+    if (tokenRefusal !== undefined && tokenReasons === reasons.length) {
+      throw new L402TokenError({
+        refusal: tokenRefusal,
+        message: `The L402 challenge cannot be paid: ${reasons.join('; ')}.`,
+      });
+    }
     throw new ChallengeParseError({
       protocol: 'l402',
       message: `The L402 challenge cannot be paid: ${reasons.join('; ')}.`,

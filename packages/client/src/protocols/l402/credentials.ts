@@ -21,8 +21,13 @@ export interface StoredL402Credential {
   readonly preimage: string;
   /** Service names from the token's `services` caveat; `[]` for an opaque token. */
   readonly services: readonly string[];
-  /** Paths where a request carrying it was accepted (most recent last). */
+  /** Paths where a request carrying it was accepted (most recent last): its scope. */
   readonly paths: readonly string[];
+  /**
+   * Paths of its origin that answered it with a 402 although they are not in its scope
+   * (another route or tier): it is never sent there again, and kept for the others.
+   */
+  readonly refused?: readonly string[];
   /** When it stops being usable (earliest `*_valid_until` / `expiration` caveat), ms epoch. */
   readonly expiresAt?: number;
   /** When it was stored, ms epoch. */
@@ -158,6 +163,7 @@ function isCredential(value: unknown): value is StoredL402Credential {
     typeof c.preimage === 'string' &&
     Array.isArray(c.services) &&
     Array.isArray(c.paths) &&
+    (c.refused === undefined || Array.isArray(c.refused)) &&
     typeof c.createdAt === 'number'
   );
 }

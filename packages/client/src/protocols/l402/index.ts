@@ -4,8 +4,14 @@
  *
  * @module
  */
+
+export {
+  type Bolt11Network,
+  type Bolt11Signature,
+  type Bolt11Summary,
+  readBolt11,
+} from '../bolt11.js';
 export { type L402Adapter, type L402AdapterOptions, l402Adapter } from './adapter.js';
-export { type Bolt11Network, type Bolt11Summary, readBolt11 } from './bolt11.js';
 export {
   BITCOIN_CAIP2,
   defaultFeeCap,
@@ -19,4 +25,5 @@ export {
   type WebStorageLike,
   webStorageCredentialStore,
 } from './credentials.js';
+export { L402TokenError, type L402TokenRefusal } from './errors.js';
 export { type MacaroonInfo, readMacaroon } from './macaroon.js';

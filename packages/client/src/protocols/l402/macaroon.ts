@@ -6,15 +6,19 @@
  *
  * @module
  */
-import { toHex } from './bolt11.js';
+import { toHex } from '../bolt11.js';
 
 /** What the client reads from an L402 token that decodes as a v2 macaroon. */
 export interface MacaroonInfo {
-  /** The location field (`lsat` for aperture tokens), or `''`. */
+  /** The location field (`lsat` for aperture tokens), or `''`; bytes that are not UTF-8 read as U+FFFD. */
   readonly location: string;
   /** The raw identifier. */
   readonly identifier: Uint8Array;
-  /** The L402 identifier fields, when the identifier is 66 bytes (aperture layout). */
+  /**
+   * The L402 identifier fields, when the identifier is 66 bytes (aperture layout). A
+   * macaroon without them is NOT an opaque token: it cannot be bound to an invoice, so the
+   * L402 adapter refuses it.
+   */
   readonly l402?: {
     /** uint16 version; aperture knows only 0. */
     readonly version: number;
@@ -38,12 +42,15 @@ const FIELD_LOCATION = 1;
 const FIELD_IDENTIFIER = 2;
 const FIELD_VID = 4;
 const FIELD_SIGNATURE = 6;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// Lenient: bytes that are not UTF-8 (a location, a caveat) do not make a macaroon opaque; the
+// token is still a macaroon, bound (or not) to the invoice by its identifier.
+const utf8 = new TextDecoder('utf-8');
 
 /**
  * Reads an L402 token as a libmacaroons v2 binary macaroon in base64 (standard or URL-safe,
- * padding optional). Returns `undefined` for a token that is not one (an opaque token, which
- * is still paid and echoed verbatim, just not inspected).
+ * padding optional). Returns `undefined` for a token that is not one (an opaque token, paid
+ * only when the adapter allows opaque tokens). A macaroon whose identifier is not the 66-byte
+ * L402 layout, or whose location or caveats are not UTF-8, is still read (without `l402`).
  *
  * @example
  * ```ts

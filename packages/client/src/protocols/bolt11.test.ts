@@ -2,7 +2,7 @@ import { createInvoice, decodeInvoice, type LightningNetworkName } from '@stipen
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readBolt11 } from './bolt11.js';
-import { NODE } from './l402.test-helpers.js';
+import { NODE } from './l402/l402.test-helpers.js';
 
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
@@ -32,6 +32,24 @@ function withHrp(invoice: string, hrp: string): string {
   chk ^= 1;
   const checksum = [0, 1, 2, 3, 4, 5].map((i) => CHARSET[(chk >>> (5 * (5 - i))) & 31]).join('');
   return `${hrp}1${data.map((w) => CHARSET[w]).join('')}${checksum}`;
+}
+
+/** Re-encodes an invoice with extra tagged fields inserted after the timestamp (checksum fixed; the signature no longer matches). */
+function withFields(
+  invoice: string,
+  fields: ReadonlyArray<[type: number, words: number[]]>,
+): string {
+  const separator = invoice.lastIndexOf('1');
+  const hrp = invoice.slice(0, separator);
+  const data = [...invoice.slice(separator + 1, -6)].map((c) => CHARSET.indexOf(c));
+  const extra = fields.flatMap(([type, words]) => [
+    type,
+    words.length >> 5,
+    words.length & 31,
+    ...words,
+  ]);
+  const rebuilt = [...data.slice(0, 7), ...extra, ...data.slice(7)];
+  return withHrp(`${hrp}1${rebuilt.map((w) => CHARSET[w]).join('')}qqqqqq`, hrp);
 }
 
 const HASH = 'ab'.repeat(32);
@@ -109,5 +127,78 @@ describe('readBolt11', () => {
     expect(() => readBolt11('lnbc1qqqqqqqqqqq')).toThrow();
     expect(() => readBolt11('x'.repeat(8000))).toThrow(/7089/);
     expect(() => readBolt11(`${good.slice(0, -1)}!`)).toThrow(/non-bech32/);
+  });
+
+  it('reads every field a payer checks, as the reference decoder does', () => {
+    const secret = 'cd'.repeat(32);
+    const invoice = createInvoice({
+      nodeKey: NODE,
+      paymentHash: HASH,
+      paymentSecret: secret,
+      amountMsat: 5_000n,
+      description: 'L402 ☕',
+      minFinalCltvExpiry: 144,
+      includePayeeNodeKey: true,
+    });
+    const summary = readBolt11(invoice.bolt11);
+    expect(summary.paymentSecret).toBe(secret);
+    expect(summary.description).toBe('L402 ☕');
+    expect(summary.minFinalCltvExpiry).toBe(144);
+    expect(summary.descriptionHash).toBeUndefined();
+    // var_onion_optin (8) and payment_secret (14), both required (even bits).
+    expect([...(summary.features ?? [])].sort((a, b) => a - b)).toEqual([8, 14]);
+    expect(summary.payeeNodeKey).toBe(NODE.publicKeyHex);
+    // What recovery needs: the hrp and data bytes, the 64-byte signature and its recovery id.
+    const hrp = invoice.bolt11.slice(0, invoice.bolt11.lastIndexOf('1'));
+    expect(new TextDecoder().decode(summary.signature.message.subarray(0, hrp.length))).toBe(hrp);
+    const dataWords = invoice.bolt11.length - hrp.length - 1 - 6 - 104;
+    expect(summary.signature.message.length).toBe(hrp.length + Math.ceil((dataWords * 5) / 8));
+    expect(summary.signature.compact).toHaveLength(64);
+    expect(summary.signature.recoveryId).toBeGreaterThanOrEqual(0);
+    expect(summary.signature.recoveryId).toBeLessThanOrEqual(3);
+  });
+
+  it('refuses an invoice with a duplicated single field (two p, s, h, n, x, c, d, m or 9)', () => {
+    const good = createInvoice({ nodeKey: NODE, paymentHash: HASH, amountMsat: 1000n }).bolt11;
+    const words = (n: number, w = 3) => new Array<number>(n).fill(w);
+    const cases: Array<[string, number, number[]]> = [
+      ['p', 1, words(52)],
+      ['s', 16, words(52)],
+      ['c', 24, [1]],
+      ['d', 13, words(4)],
+      ['9', 5, [1]],
+    ];
+    for (const [letter, type, data] of cases) {
+      expect(() => readBolt11(withFields(good, [[type, data]])), letter).toThrow(
+        new RegExp(`two "${letter}" fields`),
+      );
+    }
+    // h, n, x and m appear once in none of the testkit invoices: insert two.
+    for (const [letter, type, data] of [
+      ['h', 23, words(52)],
+      ['n', 19, words(53)],
+      ['x', 6, [2]],
+      ['m', 27, words(8)],
+    ] as const) {
+      expect(() =>
+        readBolt11(
+          withFields(good, [
+            [type, [...data]],
+            [type, [...data]],
+          ]),
+        ),
+      ).toThrow(new RegExp(`two "${letter}" fields`));
+    }
+    // A p field of the wrong length is skipped (BOLT 11), so it is no duplicate.
+    expect(readBolt11(withFields(good, [[1, words(10)]])).paymentHash).toBe(HASH);
+    // r and f fields may repeat.
+    expect(
+      readBolt11(
+        withFields(good, [
+          [3, words(5)],
+          [3, words(5)],
+        ]),
+      ).paymentHash,
+    ).toBe(HASH);
   });
 });
