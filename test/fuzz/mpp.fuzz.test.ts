@@ -182,7 +182,10 @@ async function parseChecked(header: string, ends: Ends): Promise<void> {
     offers = await adapter.parse(value);
   } catch (error) {
     expect(isStipendError(error), String(error)).toBe(true);
-    expect((error as { code: string }).code).toBe('CHALLENGE_INVALID');
+    const { code, reason } = error as { code: string; reason?: string };
+    // An unknown asset (decimals the client does not know) is refused like x402 refuses it.
+    if (code === 'POLICY_DENIED') expect(reason).toBe('asset_not_allowed');
+    else expect(code).toBe('CHALLENGE_INVALID');
     ends.refused++;
     return;
   }

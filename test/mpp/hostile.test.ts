@@ -15,7 +15,7 @@ import {
   PolicyDeniedError,
 } from '@stipend/client';
 import { type StripeStandIn, startStripeStandIn } from '@stipend/testkit/stripe';
-import { stripeWallet } from '@stipend/wallet-stripe';
+import { sptReference, stripeWallet } from '@stipend/wallet-stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   decodeBase64UrlJson,
@@ -29,6 +29,14 @@ let server: Server;
 let origin: string;
 let handler: (req: IncomingMessage, res: ServerResponse, body: string) => void;
 let hits: { headers: IncomingMessage['headers']; body: string }[];
+
+/** The stand-in's token behind a record's reference (`spt:` + hash, never the id). */
+async function tokenOf(reference: string) {
+  for (const token of stripeApi.ledger.list()) {
+    if ((await sptReference(token.id)) === reference) return token;
+  }
+  return undefined;
+}
 
 const soon = () => new Date(Date.now() + 300_000).toISOString();
 let counter = 0;
@@ -189,17 +197,20 @@ describe('hostile MPP servers', () => {
   it('stops a 402 loop after one credential; the token is revoked unused, nothing charged', async () => {
     handler = (_req, res) => answer402(res, challenge());
     const before = sptIssued();
-    const response = await payingFetch()(`${origin}/loop`);
+    const fetchOnce = payingFetch();
+    const response = await fetchOnce(`${origin}/loop`);
     expect(response.status).toBe(402);
     expect(hits).toHaveLength(2);
     expect(hits[1]!.headers.authorization).toMatch(/^Payment /);
     const payment = getPayment(response)!;
-    expect(payment.status).toBe('rejected');
     expect(payment.error).toBeInstanceOf(PaymentFailedError);
-    expect((payment.error as PaymentFailedError).paid).toBe(false);
-    expect(payment.record.status).toBe('released');
+    expect((payment.error as PaymentFailedError).paid).not.toBe(true);
     expect(sptIssued()).toBe(before + 1);
-    expect(stripeApi.ledger.get(payment.record.reference!)).toMatchObject({
+    // Released only once the wallet revoked the token (at once, or when reconciled).
+    await fetchOnce.reconcile();
+    const [record] = await fetchOnce.ledger.list();
+    expect(record!.status).toBe('released');
+    expect(await tokenOf(record!.reference!)).toMatchObject({
       status: 'revoked',
       amountCaptured: 0n,
     });
@@ -249,7 +260,7 @@ describe('hostile MPP servers', () => {
     expect(hits[0]!.headers.authorization).toBeUndefined();
   });
 
-  it('catches a server that charges the token and then claims the challenge expired', async () => {
+  it('a server that charges the token and then claims the challenge expired does not get the budget released', async () => {
     handler = (req, res) => {
       const auth = req.headers.authorization;
       if (!auth?.startsWith('Payment ')) return answer402(res, challenge());
@@ -260,8 +271,83 @@ describe('hostile MPP servers', () => {
     const response = await payingFetch()(`${origin}/liar`);
     const payment = getPayment(response)!;
     expect(payment.error).toBeInstanceOf(PaymentFailedError);
-    expect((payment.error as PaymentFailedError).paid).toBe(true);
-    expect(payment.error?.shortMessage).toMatch(/authorization was used, so money moved/);
-    expect(payment.record.status).toBe('committed');
+    // The server's "expired" releases nothing: the money it took stays counted (committed as
+    // paid, or held until the rail is asked), never released.
+    expect((payment.error as PaymentFailedError).paid).not.toBe(false);
+    expect(payment.record.status).not.toBe('released');
+    expect((await tokenOf(payment.record.reference!))?.amountCaptured).toBe(50n);
+  });
+});
+
+describe('no secrets as references (issue 11 finding 18)', () => {
+  /** Everything a paying fetch exposes: events, ledger, purchase journal, outcome and error. */
+  async function exposed(path: string) {
+    const seen: unknown[] = [];
+    const fetchOnce = payingFetch();
+    for (const name of ['challenge', 'decision', 'payment', 'receipt', 'error'] as const) {
+      fetchOnce.on(name, (event: unknown) => seen.push(event));
+    }
+    const result = await fetchOnce(`${origin}${path}`).then(
+      (response) => getPayment(response),
+      (error: unknown) => error,
+    );
+    const payment = result as { error?: { message?: string; stack?: string } } | undefined;
+    const text = JSON.stringify(
+      {
+        seen,
+        result,
+        errorText: [payment?.error?.message, payment?.error?.stack, String(payment?.error)],
+        ledger: await fetchOnce.ledger.list(),
+        purchases: await fetchOnce.purchases.list(),
+      },
+      (_key, value) => (typeof value === 'bigint' ? value.toString() : value),
+    );
+    return { text, result };
+  }
+
+  it('no record, event, journal entry or error carries the SPT id, paid or refused, even when the server echoes it', async () => {
+    handler = (req, res) => {
+      const auth = req.headers.authorization;
+      if (!auth?.startsWith('Payment ')) return answer402(res, challenge());
+      const { payload } = decodeBase64UrlJson(auth.slice(8)) as { payload: { spt: string } };
+      if (req.url === '/ok') {
+        stripeApi.ledger.capture(payload.spt, 50n);
+        res.setHeader(
+          'payment-receipt',
+          encodeBase64UrlJson({ status: 'success', reference: payload.spt, token: payload.spt }),
+        );
+        res.end('paid');
+        return;
+      }
+      // A refusal that echoes the token everywhere it can.
+      res.writeHead(402, {
+        'www-authenticate': challenge(),
+        'content-type': 'application/problem+json',
+        'payment-receipt': encodeBase64UrlJson({ status: 'failed', reference: payload.spt }),
+      });
+      res.end(
+        JSON.stringify({
+          type: 'https://paymentauth.org/problems/verification-failed',
+          detail: `token ${payload.spt} was declined`,
+        }),
+      );
+    };
+    const before = stripeApi.ledger.list().length;
+    const paid = await exposed('/ok');
+    const refused = await exposed('/echo');
+    const ids = stripeApi.ledger
+      .list()
+      .slice(before)
+      .map((token) => token.id);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) {
+      expect(paid.text).not.toContain(id);
+      expect(refused.text).not.toContain(id);
+    }
+    // The reference is there, and it is the non-secret one.
+    expect((paid.result as { record: { reference: string } }).record.reference).toBe(
+      await sptReference(ids[0]!),
+    );
+    expect(refused.text).toContain('token [redacted] was declined');
   });
 });

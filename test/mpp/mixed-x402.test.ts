@@ -36,7 +36,9 @@ function payingFetch(prefer: readonly string[]) {
   return createPayingFetch({
     adapters: [
       mppAdapter({
-        tokens: { [`${chain.network}/${token.address}`]: { symbol: 'USDC', peg: 'USD' } },
+        tokens: {
+          [`${chain.network}/${token.address}`]: { symbol: 'USDC', decimals: 6, peg: 'USD' },
+        },
       }),
       x402Adapter({
         assets: [

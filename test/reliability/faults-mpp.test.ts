@@ -15,7 +15,7 @@ import {
 } from '@stipend/client';
 import { type MppServer, startMppServer } from '@stipend/testkit/mpp';
 import { type StripeStandIn, startStripeStandIn } from '@stipend/testkit/stripe';
-import { stripeWallet } from '@stipend/wallet-stripe';
+import { sptReference, stripeWallet } from '@stipend/wallet-stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type FaultProxy,
@@ -79,9 +79,14 @@ function setup(options: { now?: () => number; total?: string } = {}) {
 /** Committed ⇔ a PaymentIntent charged the record's token; released ⇒ none did. */
 async function expectTruthful(payingFetch: PayingFetch): Promise<void> {
   const intents = charged();
+  // Records carry `spt:<hash>` references, never the token itself.
+  const references = new Set(await Promise.all(intents.map((p) => sptReference(p.spt))));
   for (const record of await payingFetch.ledger.list()) {
     expect(record.status).not.toBe('pending');
-    const paid = intents.some((p) => p.spt === record.reference);
+    expect(record.reference ?? 'spt:00000000000000000000000000000000').toMatch(
+      /^spt:[0-9a-f]{32}$/,
+    );
+    const paid = references.has(record.reference ?? '');
     if (record.status === 'committed') expect(paid, record.reference).toBe(true);
     if (record.status === 'released') expect(paid, record.reference).toBe(false);
   }
@@ -121,7 +126,7 @@ describe('MPP (mppx + Stripe stand-ins): wallet timeouts', () => {
     const key = { payment: { idempotencyKey: 'mpp-unknown-ref' } };
     const error = await failure(payingFetch(server.urlOf('/article'), key));
     expect(error.code).toBe('OUTCOME_UNKNOWN');
-    expect(error.resume?.reference).toMatch(/^spt_/);
+    expect(error.resume?.reference).toMatch(/^spt:[0-9a-f]{32}$/);
     const response = await payingFetch(server.urlOf('/article'), key);
     expect(response.status).toBe(200);
     expect(await ledgerStatuses(payingFetch)).toEqual(['released', 'committed']);

@@ -43,6 +43,8 @@ export interface SptToken {
   readonly id: string;
   /** `active`, `requires_action`, or the deactivation reason. */
   readonly status?: string;
+  /** The limits Stripe applied; `expires_at` (unix seconds) is when the token stops working. */
+  readonly usage_limits?: { readonly expires_at?: number | string | null } | null;
   readonly next_action?: { readonly type?: string } | null;
   readonly deactivated_reason?: string | null;
   readonly usage_details?: {
@@ -71,22 +73,57 @@ export function issueParams(request: SptTokenRequest): Record<string, unknown> {
   };
 }
 
+/** The shape of a Shared Payment Token id (`spt_…`, Stripe's object-id alphabet). */
+export const SPT_ID = /^spt_[A-Za-z0-9_]{1,250}$/;
+
 /**
- * Reads a token object Stripe returned, refusing anything without an id.
+ * Reads a token object Stripe (or a `createToken` callback) returned, refusing anything that
+ * is not one: a bare string, no id, an id not shaped like a Shared Payment Token id. `source`
+ * names who answered, in the words of the interface the user wrote. The id itself is never put
+ * in the message: it is the credential.
  *
  * @throws {TypeError} when the answer is not a token.
  * @example
  * ```ts
  * import { asToken } from '@stipend/wallet-stripe';
  * asToken({ id: 'spt_1', status: 'active' }).id; // 'spt_1'
+ * asToken('spt_1', 'stripeWallet({ createToken })'); // throws: a string, not the token object
  * ```
  */
-export function asToken(value: unknown): SptToken {
+export function asToken(value: unknown, source = 'Stripe'): SptToken {
+  if (typeof value === 'string') {
+    throw new TypeError(
+      `${source} returned a string; it must return the token object Stripe answered ` +
+        "({ id: 'spt_…', status: 'active', … }), not the id alone",
+    );
+  }
   const token = value as SptToken | null;
-  if (typeof token?.id !== 'string' || !token.id) {
-    throw new TypeError('Stripe answered without a Shared Payment Token id');
+  if (typeof token !== 'object' || token === null || typeof token.id !== 'string' || !token.id) {
+    throw new TypeError(
+      `${source} answered without a Shared Payment Token id: it must return { id: 'spt_…', … }`,
+    );
+  }
+  if (!SPT_ID.test(token.id)) {
+    throw new TypeError(
+      `${source} returned an id that is not a Shared Payment Token id ('spt_' and letters, ` +
+        'digits or underscores): pass the token object of POST /v1/shared_payment/issued_tokens',
+    );
   }
   return token;
+}
+
+/**
+ * When a token stops working (ms since epoch), as Stripe says it, if it says so.
+ *
+ * @example
+ * ```ts
+ * import { expiryOf } from '@stipend/wallet-stripe';
+ * expiryOf({ id: 'spt_1', usage_limits: { expires_at: 1795505818 } }); // 1795505818000
+ * ```
+ */
+export function expiryOf(token: SptToken): number | undefined {
+  const at = Number(token.usage_limits?.expires_at);
+  return Number.isSafeInteger(at) && at > 0 ? at * 1000 : undefined;
 }
 
 /**

@@ -15,6 +15,8 @@ import {
 } from '@stipend/client';
 import { CARD_MINIMUMS, STRIPE_MAX_AMOUNT } from './card-minimum.js';
 import {
+  asToken,
+  expiryOf,
   SPT_API_VERSION,
   type SptApi,
   type SptToken,
@@ -23,6 +25,7 @@ import {
   stripeSptApi,
   tokenOutcome,
 } from './spt.js';
+import { createTokenBook, DEFAULT_BOOK_SIZE } from './token-book.js';
 
 /** The rail this wallet pays. */
 export const STRIPE_CHARGE_RAIL = 'mpp:stripe.charge';
@@ -40,13 +43,24 @@ export interface StripeWalletOptions {
   readonly paymentMethod?: string;
   /**
    * Delegated mode (browsers, where the secret key must not be): issues the token elsewhere,
-   * typically by calling your backend, which calls Stripe. Must honour `idempotencyKey`.
+   * typically by calling your backend, which calls Stripe. Must honour `idempotencyKey`, and
+   * resolve to the token object Stripe answered (`{ id: 'spt_…', status, usage_limits, … }`);
+   * anything else (a bare id string, no id) is refused before anything is sent.
    */
   readonly createToken?: (request: SptTokenRequest) => Promise<SptToken>;
-  /** Delegated mode: looks a token up, to reconcile an unknown outcome. */
+  /**
+   * Delegated mode: looks a token up (`GET /v1/shared_payment/issued_tokens/{id}`), so the
+   * wallet's `lookup` can tell a used token from an unused one. Without it, a token whose
+   * outcome is unknown stays held until it expires.
+   */
   readonly retrieveToken?: (id: string) => Promise<SptToken>;
-  /** Delegated mode: revokes a token left unused after a failed attempt. */
+  /**
+   * Delegated mode: revokes a token (`POST …/{id}/revoke`), so the wallet's `void` can release
+   * the budget of a refused token before it expires.
+   */
   readonly revokeToken?: (id: string) => Promise<SptToken>;
+  /** How many issued tokens the wallet remembers for `lookup`/`void`. Default 1024. */
+  readonly maxTrackedTokens?: number;
   /** Stripe API version of the SPT calls. Default `2026-07-29.preview`. */
   readonly apiVersion?: string;
   /** `externalId` for the credential when the challenge sets none (the challenge's wins). */
@@ -114,10 +128,18 @@ function readChallenge(offer: PaymentOffer): StripeChallenge | string {
  * Creates a wallet for MPP `stripe` charges. Per challenge it issues a Shared Payment Token
  * (`POST /v1/shared_payment/issued_tokens` on the preview API) limited to exactly the
  * challenge's amount, currency and expiry and to the seller's network business profile, with
- * an idempotency key derived from the challenge id (and the payment attempt), and returns it as the credential payload
- * `{ spt, externalId? }`. Offers below the card minimum are skipped; a token that needs a
- * `next_action` (3-D Secure, a redirect) is revoked and reported as needing a person; a token
- * left unused after a refused attempt is revoked; `lookup` reconciles an unknown outcome.
+ * an idempotency key derived from the challenge id (and the payment attempt), and returns it as
+ * the credential payload `{ spt, externalId? }`.
+ *
+ * Money safety: a refusal before a token exists (a declined card, an answer that is not a
+ * token) is `paid: false`. A token that exists is an authorization the seller may charge until
+ * it expires: the proof says `settlement: 'authorization'` with `validUntil` = the token's
+ * expiry, and its `reference` is `spt:` + a short SHA-256 of the token id, never the id (the
+ * id is the credential: it appears in no record, event or error). `lookup(reference)` asks
+ * Stripe whether it was used; `void(reference)` revokes it and resolves `true` only when Stripe
+ * confirms it is dead and unused, so the budget can be released before it expires. Offers
+ * below the card minimum are skipped; a token that needs a `next_action` (3-D Secure, a
+ * redirect) is revoked and reported as needing a person.
  *
  * @example
  * ```ts
@@ -136,47 +158,61 @@ function readChallenge(offer: PaymentOffer): StripeChallenge | string {
  */
 export function stripeWallet(options: StripeWalletOptions): Wallet {
   const id = options.id ?? 'stripe';
-  if (!options.stripe && !options.createToken) {
-    throw new TypeError(
-      'stripeWallet: pass a stripe client (server side) or a createToken callback (browser)',
-    );
-  }
-  if (options.stripe && !options.createToken && !options.paymentMethod) {
-    throw new TypeError('stripeWallet: pass the paymentMethod (pm_…) the tokens wrap');
-  }
+  checkOptions(options);
   const sdk = options.stripe
     ? stripeSptApi(options.stripe, options.apiVersion ?? SPT_API_VERSION)
     : undefined;
-  const api: SptApi = {
-    issue: options.createToken ?? ((request) => sdk!.issue(request)),
+  /** Issues a token; the answer is checked by the caller, outside Stripe's error handling. */
+  const issue = (request: SptTokenRequest): Promise<unknown> =>
+    options.createToken ? options.createToken(request) : sdk!.issue(request);
+  const api: Omit<SptApi, 'issue'> = {
     ...(options.retrieveToken || sdk?.retrieve
-      ? { retrieve: options.retrieveToken ?? ((tokenId) => sdk!.retrieve!(tokenId)) }
+      ? {
+          retrieve: async (tokenId: string) =>
+            asToken(
+              await (options.retrieveToken
+                ? options.retrieveToken(tokenId)
+                : sdk!.retrieve!(tokenId)),
+              options.retrieveToken ? 'stripeWallet({ retrieveToken })' : 'Stripe',
+            ),
+        }
       : {}),
     ...(options.revokeToken || sdk?.revoke
-      ? { revoke: options.revokeToken ?? ((tokenId) => sdk!.revoke!(tokenId)) }
+      ? {
+          revoke: async (tokenId: string) =>
+            asToken(
+              await (options.revokeToken ? options.revokeToken(tokenId) : sdk!.revoke!(tokenId)),
+              options.revokeToken ? 'stripeWallet({ revokeToken })' : 'Stripe',
+            ),
+        }
       : {}),
   };
   const minimums = options.minimums ?? CARD_MINIMUMS;
   const methodTypes = options.paymentMethodTypes ?? ['card', 'link'];
+  const book = createTokenBook(options.maxTrackedTokens ?? DEFAULT_BOOK_SIZE);
 
-  /** Settles what became of a token, revoking it when it is still usable. */
-  async function settleToken(tokenId: string): Promise<PaymentStatus> {
-    let token: SptToken | undefined;
-    if (api.retrieve) {
-      token = await api.retrieve(tokenId);
-      const outcome = tokenOutcome(token);
-      if (outcome !== 'open') return outcome;
-    }
-    if (!api.revoke) return 'pending';
+  /** What Stripe says of a token: used (`paid`), dead and unused (`failed`), or still `open`. */
+  async function statusOf(tokenId: string): Promise<'paid' | 'failed' | 'open' | 'unknown'> {
+    if (!api.retrieve) return 'unknown';
     try {
-      token = await api.revoke(tokenId);
+      return tokenOutcome(await api.retrieve(tokenId));
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  /**
+   * Revokes a token. `failed` (dead, nothing captured) only when Stripe's answer says so;
+   * `paid` when it was used meanwhile; otherwise `open`/`unknown`.
+   */
+  async function revoke(tokenId: string): Promise<'paid' | 'failed' | 'open' | 'unknown'> {
+    if (!api.revoke) return statusOf(tokenId);
+    try {
+      return tokenOutcome(await api.revoke(tokenId));
     } catch {
       // Revoking fails when the token was deactivated meanwhile (consumed, say): look again.
-      if (!api.retrieve) return 'pending';
-      token = await api.retrieve(tokenId);
+      return statusOf(tokenId);
     }
-    const outcome = tokenOutcome(token);
-    return outcome === 'open' ? 'pending' : outcome;
   }
 
   function canPay(offer: PaymentOffer): true | string {
@@ -226,11 +262,15 @@ export function stripeWallet(options: StripeWalletOptions): Wallet {
           code: 'WALLET_OFFER_EXPIRED',
         });
       }
-      context.signal?.throwIfAborted();
+      if (context.signal?.aborted) {
+        throw fail('The payment was cancelled before a Shared Payment Token was issued.', {
+          code: 'WALLET_ABORTED',
+        });
+      }
 
-      let token: SptToken;
+      let answer: unknown;
       try {
-        token = await api.issue({
+        answer = await issue({
           challengeId: challenge.id,
           paymentMethod: options.paymentMethod,
           amount: challenge.amount,
@@ -242,53 +282,125 @@ export function stripeWallet(options: StripeWalletOptions): Wallet {
           idempotencyKey: `stipend-spt-${challenge.id}-${context.reservationId}`,
         });
       } catch (error) {
-        // Issuing a token moves no money: only a seller charging it does, and no seller has it.
+        // No token id came back, so none can have left this process: no seller can charge it
+        // (a declined card, any refusal, a network failure). Nothing was paid.
         throw fail(`Stripe did not issue a Shared Payment Token: ${describeStripeError(error)}`, {
           code: 'WALLET_STRIPE_ERROR',
           details: stripeErrorDetails(error),
           cause: error,
         });
       }
+      let token: SptToken;
+      try {
+        token = asToken(answer, options.createToken ? 'stripeWallet({ createToken })' : 'Stripe');
+      } catch (error) {
+        // An answer that is not a token is never sent: nothing can be charged with it.
+        throw fail(`${(error as Error).message}. Nothing was paid.`, {
+          code: options.createToken ? 'WALLET_CONFIG_INVALID' : 'WALLET_STRIPE_ERROR',
+        });
+      }
+
+      // The token exists from here: it is booked under a non-secret reference before anything
+      // else, so whatever happens next can be looked up and voided by that reference.
+      const validUntil = Math.max(expiresAt * 1000, expiryOf(token) ?? 0);
+      let reference: string;
+      try {
+        reference = await book.add(token.id, validUntil, context.now);
+      } catch (error) {
+        // No reference, no proof: the token never leaves this process, and it is revoked.
+        await revoke(token.id);
+        throw fail(
+          'The Shared Payment Token could not be given a reference: Web Crypto ' +
+            '(crypto.subtle) is unavailable; serve the page over HTTPS. Nothing was paid.',
+          { code: 'WALLET_ERROR', cause: error },
+        );
+      }
 
       if (token.status === 'requires_action' || token.next_action) {
         const action = token.next_action?.type ?? 'unknown';
-        await settleToken(token.id).catch(() => 'pending');
+        const outcome = await revoke(token.id);
         throw fail(
           `Stripe needs a person to act on the payment method before it can pay (next_action ` +
             `"${action}", e.g. 3-D Secure or a redirect); an unattended client cannot complete ` +
             'it. Have a person complete it, or use a payment method that needs no action. ' +
-            'Nothing was paid and the token was revoked.',
-          { code: 'WALLET_ACTION_REQUIRED', details: { nextAction: action, tokenId: token.id } },
+            `Nothing was paid${outcome === 'failed' ? ' and the token was revoked' : ''}.`,
+          { code: 'WALLET_ACTION_REQUIRED', reference, details: { nextAction: action } },
         );
       }
       if (token.status !== undefined && token.status !== 'active') {
-        throw fail(`Stripe issued token ${token.id} in status "${token.status}", not active.`, {
-          code: 'WALLET_STRIPE_ERROR',
-        });
+        // Never sent anywhere, so nothing can be charged; revoke it anyway.
+        await revoke(token.id);
+        throw fail(
+          `Stripe issued the Shared Payment Token in status "${String(token.status).slice(0, 40)}", not active; nothing was paid.`,
+          { code: 'WALLET_STRIPE_ERROR', reference },
+        );
       }
 
       const externalId = challenge.externalId ?? options.externalId;
       const tokenId = token.id;
       return {
         offerId: offer.id,
-        reference: tokenId,
+        reference,
         settlement: 'authorization',
-        validUntil: expiresAt * 1000,
+        validUntil,
         paid: offer.amount,
         secret: {
           payload: { spt: tokenId, ...(externalId !== undefined ? { externalId } : {}) },
-          release: async () => {
-            const status = await settleToken(tokenId);
-            return status === 'paid' ? 'used' : status === 'failed' ? 'released' : 'unknown';
-          },
         },
       };
     },
 
-    lookup(reference: string): Promise<PaymentStatus> {
-      return settleToken(reference);
+    /**
+     * What became of a token, by its reference: `paid` (captured or consumed), `failed`
+     * (deactivated with nothing captured: it can never be charged), `pending` (still usable,
+     * or not known: no `retrieveToken`, or forgotten).
+     */
+    async lookup(reference: string): Promise<PaymentStatus> {
+      const booked = book.get(reference);
+      if (!booked) return 'pending';
+      const outcome = await statusOf(booked.tokenId);
+      return outcome === 'paid' ? 'paid' : outcome === 'failed' ? 'failed' : 'pending';
+    },
+
+    /**
+     * Revokes a token that was not used. `true` only when Stripe's answer shows it deactivated
+     * with nothing captured; `false` when it was used, cannot be revoked here (no key, no
+     * `revokeToken`), is forgotten, or Stripe could not be reached.
+     */
+    async void(reference: string): Promise<boolean> {
+      const booked = book.get(reference);
+      if (!booked) return false;
+      return (await revoke(booked.tokenId)) === 'failed';
     },
   };
+}
+
+/** Checks the options at the boundary, naming the option to change. */
+function checkOptions(options: StripeWalletOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('stripeWallet: pass options: { stripe, paymentMethod } or { createToken }');
+  }
+  if (!options.stripe && !options.createToken) {
+    throw new TypeError(
+      'stripeWallet: pass a stripe client (server side) or a createToken callback (browser)',
+    );
+  }
+  if (options.stripe && typeof options.stripe.rawRequest !== 'function') {
+    throw new TypeError(
+      'stripeWallet: stripe must be a stripe SDK client (new Stripe(secretKey)), which has rawRequest',
+    );
+  }
+  for (const name of ['createToken', 'retrieveToken', 'revokeToken'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`stripeWallet: ${name} must be a function`);
+    }
+  }
+  if (options.stripe && !options.createToken && !options.paymentMethod) {
+    throw new TypeError('stripeWallet: pass the paymentMethod (pm_…) the tokens wrap');
+  }
+  if (options.paymentMethod !== undefined && typeof options.paymentMethod !== 'string') {
+    throw new TypeError("stripeWallet: paymentMethod must be a PaymentMethod id such as 'pm_…'");
+  }
 }
 
 function describeStripeError(error: unknown): string {

@@ -88,7 +88,13 @@ export type PriceUnavailableReason =
   /** The rate is malformed (non-positive, non-bigint, dated in the future...). */
   | 'invalid_rate'
   /** The price source threw; the original error is the `cause`. */
-  | 'source_failed';
+  | 'source_failed'
+  /**
+   * The unit's decimals are not the ones the client knows (a challenge stated them, or they
+   * differ from the known-asset registry or the configuration): pricing it would trust the
+   * server's scale, so it is refused, and no later price source is asked.
+   */
+  | 'untrusted_decimals';
 
 /**
  * No usable rate converts this unit into USD micro-units. Code `'PRICE_UNAVAILABLE'`.

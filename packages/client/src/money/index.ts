@@ -20,9 +20,11 @@ export {
   PriceUnavailableError,
   UnitMismatchError,
 } from './errors.js';
+export { type FeeCapOptions, feeCapOf } from './fee-cap.js';
 export { iso4217Codes, iso4217Exponent } from './iso4217.js';
 export type {
   FixedPriceSourceOptions,
+  KnownPeg,
   PegPriceSourceOptions,
   PriceSource,
   Rate,

@@ -137,6 +137,48 @@ describe('pegPriceSource', () => {
     expect(() => pegPriceSource({ pegs: { USDC: 'USD' } })).toThrowError(/network\/asset/);
     expect(() => pegPriceSource({ pegs: { 'eip155:1/0x1': 'usd' } })).toThrowError(/ISO 4217/);
   });
+
+  it('pegPriceSource never prices with decimals a server stated (a 6-decimal token sent as 18)', async () => {
+    // USDC on Base is a known asset: 6 decimals. A unit scaled by a server claiming 18 is refused.
+    const claimed18: TokenUnit = { ...USDC, decimals: 18 };
+    const error = await priceError(
+      toUsdMicros(amount(500_000n * 10n ** 6n, claimed18), peg, OPTIONS),
+    );
+    expect(error.reason).toBe('untrusted_decimals');
+    expect(error.message).toMatch(/18 decimals, but the token has 6/);
+    // Through a peg table too, and no later source in a chain may price it instead.
+    const { peg: _p, ...bare } = claimed18;
+    const table = pegPriceSource({ pegs: { [`eip155:8453/${USDC.asset}`]: 'USD' } });
+    await expect(
+      chainPriceSources(table, fixedRate(1n, 10n ** 12n)).rate(bare, NOW),
+    ).rejects.toMatchObject({ code: 'PRICE_UNAVAILABLE', reason: 'untrusted_decimals' });
+    // A table entry for a token outside the registry carries its decimals.
+    const OP_USDC = 'eip155:10/0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85';
+    const withDecimals = pegPriceSource({ pegs: { [OP_USDC]: { peg: 'USD', decimals: 6 } } });
+    const op: TokenUnit = {
+      kind: 'token',
+      network: 'eip155:10',
+      asset: '0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85',
+      decimals: 6,
+    };
+    expect((await toUsdMicros(amount(10_000n, op), withDecimals, OPTIONS)).usdMicros).toBe(10_000n);
+    expect(() => withDecimals.rate({ ...op, decimals: 18 }, NOW)).toThrowError(
+      /18 decimals, but the token has 6/,
+    );
+  });
+
+  it('pegPriceSource refuses a peg without decimals for a token outside the registry', () => {
+    expect(() =>
+      pegPriceSource({ pegs: { 'eip155:10/0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85': 'USD' } }),
+    ).toThrowError(/gives a peg but no decimals.*\{ peg: "USD", decimals/);
+    expect(() =>
+      pegPriceSource({
+        pegs: {
+          'eip155:10/0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85': { peg: 'USD', decimals: -1 },
+        },
+      }),
+    ).toThrowError(/decimals must be an integer/);
+  });
 });
 
 describe('fixedPriceSource', () => {
@@ -176,7 +218,30 @@ describe('fixedPriceSource', () => {
     expect((await toUsdMicros(amount(1n, fiatUnit('KWD')), fx, OPTIONS)).usdMicros).toBe(3250n);
     expect(fx.rate(fiatUnit('GBP'), NOW)).toBeUndefined();
     expect(fx.rate(msatUnit, NOW)).toBeUndefined();
-    expect(btc100k.rate(USDC, NOW)).toBeUndefined();
+    expect(fixedPriceSource({ btcUsd: '100000', peg: false }).rate(USDC, NOW)).toBeUndefined();
+  });
+
+  it('fixedPriceSource({ btcUsd }) keeps USD stablecoins and USD at par (composes with the peg)', async () => {
+    expect((await toUsdMicros(amount(10_000n, USDC), btc100k, OPTIONS)).usdMicros).toBe(10_000n);
+    expect((await toUsdMicros(amount(50n, fiatUnit('USD')), btc100k, OPTIONS)).usdMicros).toBe(
+      500_000n,
+    );
+    expect((await toUsdMicros(sats(1n), btc100k, OPTIONS)).rate.source).toBe('fixed');
+    expect(btc100k.rate(WETH, NOW)).toBeUndefined();
+    // Opting out prices only what is listed; the peg's own options pass through.
+    const bare = fixedPriceSource({ btcUsd: '100000', peg: false });
+    expect(bare.rate(USDC, NOW)).toBeUndefined();
+    expect(bare.rate(fiatUnit('USD'), NOW)).toBeUndefined();
+    const depegged = fixedPriceSource({
+      btcUsd: '100000',
+      peg: { pegs: { [`eip155:8453/${USDC.asset}`]: null } },
+    });
+    expect(depegged.rate(USDC, NOW)).toBeUndefined();
+    // A listed USD price wins over the peg.
+    const listed = fixedPriceSource({ fiatUsd: { USD: '2' } });
+    expect((await toUsdMicros(amount(1n, fiatUnit('USD')), listed, OPTIONS)).usdMicros).toBe(
+      20_000n,
+    );
   });
 
   it('validates its prices at construction', () => {

@@ -3,6 +3,8 @@
  * sources with an explicit staleness bound. Rates are exact rationals of bigints; no floats.
  */
 
+import { isStipendError } from '../errors/base.js';
+import { builtInAsset } from './assets.js';
 import { MAX_DECIMALS, parseDecimalFraction } from './decimal.js';
 import { AmountError, PriceUnavailableError } from './errors.js';
 import { iso4217Exponent } from './iso4217.js';
@@ -129,49 +131,62 @@ function rateProblem(rate: unknown): string | undefined {
   return undefined;
 }
 
+/** A peg with the decimals the client knows for that token. */
+export interface KnownPeg {
+  /** ISO 4217 code the token is pegged to (`'USD'`). */
+  readonly peg: string;
+  /** The token's decimals, as its contract says (`decimals()`), never as a server says. */
+  readonly decimals: number;
+}
+
 /** Options of {@link pegPriceSource}. */
 export interface PegPriceSourceOptions {
   /**
-   * Peg table by token unit key (`network/asset`, see `unitKey`): the ISO 4217 code the token
-   * is pegged to, or `null` to ignore a peg the unit itself declares (e.g. during a depeg).
-   * Entries here override the unit's own `peg`. Only `'USD'` pegs are priced.
+   * Peg table by token unit key (`network/asset`, see `unitKey`): `{ peg, decimals }` for a
+   * token, the bare ISO 4217 code (`'USD'`) for a token of the known-asset registry (its
+   * decimals are known), or `null` to ignore a peg the unit itself declares (e.g. during a
+   * depeg). Entries here override the unit's own `peg`. Only `'USD'` pegs are priced.
    */
-  readonly pegs?: Readonly<Record<string, string | null>>;
+  readonly pegs?: Readonly<Record<string, string | KnownPeg | null>>;
   /** Name recorded in the rates; default `'peg'`. */
   readonly source?: string;
 }
 
 /**
- * Prices USD-pegged stablecoins at exactly 1 USD per whole token (using the unit's decimals)
- * and fiat USD exactly by its exponent. Everything else yields `undefined`. Peg rates carry
- * `asOf = now`, so they never go stale. A depeg skews caps: remove the peg (`null`) to stop.
+ * Prices USD-pegged stablecoins at exactly 1 USD per whole token and fiat USD exactly by its
+ * exponent. Everything else yields `undefined`. Peg rates carry `asOf = now`, so they never go
+ * stale. A depeg skews caps: remove the peg (`null`) to stop.
  *
- * @throws {AmountError} when a `pegs` key is not a `network/asset` token key or a peg is not
- *   an upper-case ISO 4217 code or `null`.
+ * Decimals come only from the client: the `pegs` table, the known-asset registry, or (for a
+ * unit that declares its own `peg`) the adapter that built the unit from the user's
+ * configuration. A unit whose decimals differ from the known ones was scaled by a server:
+ * it is refused with a `PriceUnavailableError` (`untrusted_decimals`), never priced.
+ *
+ * @throws {AmountError} when a `pegs` key is not a `network/asset` token key, a peg is not an
+ *   upper-case ISO 4217 code or `null`, or a bare peg names a token whose decimals are unknown.
  * @example
  * ```ts
  * import { pegPriceSource, toUsdMicros, amount } from '@stipend/client';
  * const usdc = { kind: 'token', network: 'eip155:8453', asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', decimals: 6, peg: 'USD' } as const;
  * const { usdMicros } = await toUsdMicros(amount(10_000n, usdc), pegPriceSource(), { now: Date.now(), maxAgeMs: 60_000 });
  * // usdMicros === 10000n ($0.01)
+ * // A token outside the registry: say its decimals too.
+ * pegPriceSource({ pegs: { 'eip155:10/0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85': { peg: 'USD', decimals: 6 } } });
  * ```
  */
 export function pegPriceSource(options: PegPriceSourceOptions = {}): PriceSource {
   const source = options.source ?? 'peg';
-  const pegs = new Map<string, string | null>();
-  for (const [key, peg] of Object.entries(options.pegs ?? {})) {
+  const pegs = new Map<string, KnownPeg | null>();
+  for (const [key, entry] of Object.entries(options.pegs ?? {})) {
     const slash = key.indexOf('/');
     if (slash <= 0 || slash === key.length - 1) {
       throw new AmountError(
-        `peg table key ${JSON.stringify(key)} must be a token unit key "network/asset", e.g. "eip155:8453/0x…"`,
+        `pegPriceSource pegs key ${JSON.stringify(key)} must be a token unit key "network/asset", e.g. "eip155:8453/0x…"`,
       );
     }
-    if (peg !== null && (typeof peg !== 'string' || !/^[A-Z]{3}$/.test(peg))) {
-      throw new AmountError(
-        `peg of ${JSON.stringify(key)} must be an upper-case ISO 4217 code such as "USD", or null`,
-      );
-    }
-    pegs.set(tokenKey(key.slice(0, slash), key.slice(slash + 1)), peg);
+    const network = key.slice(0, slash);
+    const asset = key.slice(slash + 1);
+    pegs.set(tokenKey(network, asset), readPeg(key, entry, builtInAsset(network, asset)));
   }
   return {
     rate(unit, now) {
@@ -182,10 +197,47 @@ export function pegPriceSource(options: PegPriceSourceOptions = {}): PriceSource
       }
       if (unit.kind !== 'token') return undefined;
       const key = unitKey(unit);
-      const peg = pegs.has(key) ? pegs.get(key) : unit.peg;
-      return peg === 'USD' ? rateFromUsdPrice('1', unit.decimals, now, source) : undefined;
+      const listed = pegs.get(key);
+      const peg = pegs.has(key) ? listed?.peg : unit.peg;
+      if (peg !== 'USD') return undefined;
+      const known = listed?.decimals ?? builtInAsset(unit.network, unit.asset)?.decimals;
+      if (known !== undefined && known !== unit.decimals) {
+        throw new PriceUnavailableError(
+          key,
+          'untrusted_decimals',
+          `${key} is priced with ${unit.decimals} decimals, but the token has ${known}; ` +
+            'decimals a server states are never used to price a payment',
+        );
+      }
+      return rateFromUsdPrice('1', unit.decimals, now, source);
     },
   };
+}
+
+function readPeg(
+  key: string,
+  entry: string | KnownPeg | null,
+  builtIn: { readonly decimals: number } | undefined,
+): KnownPeg | null {
+  if (entry === null) return null;
+  const where = `pegPriceSource pegs[${JSON.stringify(key)}]`;
+  const peg = typeof entry === 'string' ? entry : (entry as KnownPeg | undefined)?.peg;
+  if (typeof peg !== 'string' || !/^[A-Z]{3}$/.test(peg)) {
+    throw new AmountError(
+      `${where} must be { peg: "USD", decimals } with an upper-case ISO 4217 code, or null`,
+    );
+  }
+  const decimals = typeof entry === 'string' ? builtIn?.decimals : entry.decimals;
+  if (decimals === undefined) {
+    throw new AmountError(
+      `${where} gives a peg but no decimals, and the token is not a known asset: write ` +
+        `{ peg: "${peg}", decimals: <the token's decimals()> }; decimals are never taken from a server`,
+    );
+  }
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > MAX_DECIMALS) {
+    throw new AmountError(`${where}.decimals must be an integer from 0 to ${MAX_DECIMALS}`);
+  }
+  return { peg, decimals };
 }
 
 /** Options of {@link fixedPriceSource}. All prices are decimal strings, never numbers. */
@@ -201,11 +253,19 @@ export interface FixedPriceSourceOptions {
   readonly asOf?: number;
   /** Name recorded in the rates; default `'fixed'`. */
   readonly source?: string;
+  /**
+   * USD stablecoins and USD itself at par, through {@link pegPriceSource} (its options may be
+   * given here), for what the fixed prices do not cover. Default `true`; `false` prices only
+   * what is listed here.
+   */
+  readonly peg?: boolean | PegPriceSourceOptions;
 }
 
 /**
  * A price source with fixed prices: msat from a BTC/USD price, and fiat currencies from USD
- * prices per whole unit. Prices are parsed once into exact rationals (bigint).
+ * prices per whole unit. Prices are parsed once into exact rationals (bigint). Units it has no
+ * fixed price for (USD stablecoins, USD) are priced at their peg by {@link pegPriceSource}
+ * unless `peg: false`, so `fixedPriceSource({ btcUsd })` alone prices every default rail.
  *
  * @throws {AmountError} when a price is malformed or zero, or a currency code is unknown.
  * @example
@@ -213,7 +273,8 @@ export interface FixedPriceSourceOptions {
  * import { fixedPriceSource, toUsdMicros, sats } from '@stipend/client';
  * const prices = fixedPriceSource({ btcUsd: '100000' });
  * const { usdMicros } = await toUsdMicros(sats(1n), prices, { now: Date.now(), maxAgeMs: 60_000 });
- * // usdMicros === 1000n (1 sat = $0.001 at $100,000/BTC)
+ * // usdMicros === 1000n (1 sat = $0.001 at $100,000/BTC); USDC and USD are priced at par too
+ * const onlyBitcoin = fixedPriceSource({ btcUsd: '100000', peg: false });
  * ```
  */
 export function fixedPriceSource(options: FixedPriceSourceOptions): PriceSource {
@@ -237,6 +298,10 @@ export function fixedPriceSource(options: FixedPriceSourceOptions): PriceSource 
     rateFromUsdPrice(price, exponent, 0, source);
     fiat.set(code, price);
   }
+  const peg =
+    options.peg === false
+      ? undefined
+      : pegPriceSource(options.peg === true || options.peg === undefined ? {} : options.peg);
   return {
     rate(unit, now) {
       const asOf = options.asOf ?? now;
@@ -245,11 +310,9 @@ export function fixedPriceSource(options: FixedPriceSourceOptions): PriceSource 
       }
       if (unit.kind === 'fiat') {
         const price = fiat.get(unit.currency);
-        return price === undefined
-          ? undefined
-          : rateFromUsdPrice(price, unit.exponent, asOf, source);
+        if (price !== undefined) return rateFromUsdPrice(price, unit.exponent, asOf, source);
       }
-      return undefined;
+      return peg?.rate(unit, now);
     },
   };
 }
@@ -257,7 +320,9 @@ export function fixedPriceSource(options: FixedPriceSourceOptions): PriceSource 
 /**
  * Tries price sources in order and returns the first rate found. A source that throws is
  * skipped; when no source gives a rate and one or more threw, the (first, or aggregated) error
- * is rethrown. Staleness is not judged here: the first rate found is returned even if old.
+ * is rethrown. A source that refuses a unit's decimals (`untrusted_decimals`) ends the search:
+ * no later source may price what was scaled by a server. Staleness is not judged here: the
+ * first rate found is returned even if old.
  *
  * @example
  * ```ts
@@ -274,6 +339,7 @@ export function chainPriceSources(...sources: readonly PriceSource[]): PriceSour
           const rate = await candidate.rate(unit, now);
           if (rate !== undefined) return rate;
         } catch (error) {
+          if (untrustedDecimals(error)) throw error;
           errors.push(error);
         }
       }
@@ -303,7 +369,7 @@ export interface UsdConversion {
  * remainder counts as one µUSD). A missing, malformed, failing, future-dated or stale rate
  * throws: a cost that cannot be priced must be denied, not guessed.
  *
- * @throws {PriceUnavailableError} with `reason` `'no_rate' | 'stale' | 'invalid_rate' | 'source_failed'`.
+ * @throws {PriceUnavailableError} with `reason` `'no_rate' | 'stale' | 'invalid_rate' | 'source_failed' | 'untrusted_decimals'`.
  * @throws {AmountError} when the amount is malformed.
  * @example
  * ```ts
@@ -333,6 +399,7 @@ export async function toUsdMicros(
   try {
     rate = await source.rate(checked.unit, now);
   } catch (error) {
+    if (untrustedDecimals(error)) throw error;
     throw new PriceUnavailableError(
       key,
       'source_failed',
@@ -367,4 +434,13 @@ export async function toUsdMicros(
     );
   }
   return Object.freeze({ usdMicros: applyRate(checked.value, rate), rate });
+}
+
+/** A source's refusal of a unit's decimals (checked by code, not `instanceof`: copies differ). */
+function untrustedDecimals(error: unknown): boolean {
+  return (
+    isStipendError(error) &&
+    error.code === 'PRICE_UNAVAILABLE' &&
+    (error as { reason?: unknown }).reason === 'untrusted_decimals'
+  );
 }

@@ -14,11 +14,18 @@ export type TokenUnit = {
   readonly network: string;
   /** Contract address or asset id on that network. */
   readonly asset: string;
-  /** Decimals of the token (USDC: 6). Never guessed: the unit must carry it. */
+  /**
+   * Decimals of the token (USDC: 6). Never guessed, and never taken from a server: the
+   * known-asset registry or the user's configuration says them.
+   */
   readonly decimals: number;
   /** Display symbol, e.g. `'USDC'`. */
   readonly symbol?: string;
-  /** ISO 4217 code the token is pegged to, e.g. `'USD'`. */
+  /**
+   * ISO 4217 code the token is pegged to, e.g. `'USD'`. Set only by client knowledge (the
+   * registry or the user's configuration), together with decimals from the same source:
+   * `pegPriceSource` prices a unit by it.
+   */
   readonly peg?: string;
 };
 

@@ -5,6 +5,7 @@ import { PaymentFailedError } from '../../errors/payment.js';
 import { PolicyDeniedError } from '../../errors/policy.js';
 import { createPayingFetch } from '../../fetch/createPayingFetch.js';
 import { getPayment } from '../../fetch/outcome.js';
+import { pegPriceSource } from '../../money/price.js';
 import type { PaymentOffer } from '../../offer.js';
 import type { PayContext, Wallet } from '../../wallet/wallet.js';
 import { parseWwwAuthenticateLenient } from '../www-authenticate.js';
@@ -255,11 +256,126 @@ describe('mppAdapter pre-authorization hooks', () => {
       JSON.stringify({ type: 'https://paymentauth.org/problems/invalid-challenge' }),
       { status: 402, headers: { 'content-type': 'application/problem+json' } },
     );
+    // The server's word releases nothing: the authorization it holds may still move money.
     expect(
       await adapter.settle(again!, { ...proof, secret: { payload: {} } }, refused),
-    ).toMatchObject({ reason: 'invalid_challenge', moneyMoved: 'no' });
+    ).toMatchObject({ reason: 'invalid_challenge', moneyMoved: 'unknown' });
     expect(adapter.preauthorize!(retryOf('GET'), Date.now())).toBeUndefined();
     adapter.remember!(offerFrom(adapter), proof, retryOf('GET'), ok);
     expect(adapter.preauthorize!(retryOf('GET'), Date.now())).toBeUndefined();
+  });
+});
+
+describe('prices only from client-known decimals (issue 11 finding 1)', () => {
+  const USDC = '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913';
+  const evmChallenge = (decimals: number) =>
+    challenge({
+      id: 'e1',
+      method: 'evm',
+      request: encodeBase64UrlJson({
+        // 500,000 USDC (6 decimals), which 18 decimals would make 0.0000005 USDC.
+        amount: '500000000000',
+        currency: USDC,
+        recipient: '0x742d35Cc6634c0532925a3b844bC9e7595F8fE00',
+        methodDetails: { chainId: 8453, decimals },
+      }),
+    });
+  function evmWallet() {
+    const signed: PaymentOffer[] = [];
+    const wallet: Wallet = {
+      id: 'fake-evm',
+      rails: ['mpp:evm.charge'],
+      canPay: () => true,
+      pay: async (offer) => {
+        signed.push(offer);
+        return {
+          offerId: offer.id,
+          reference: '0xnonce',
+          settlement: 'authorization',
+          secret: { payload: { type: 'authorization', signature: '0xsig' } },
+        };
+      },
+    };
+    return { wallet, signed };
+  }
+
+  it('a server claiming 18 decimals for a 6-decimal token is refused, nothing signed', async () => {
+    handler = (request) =>
+      request.headers.get('authorization')
+        ? new Response('paid')
+        : new Response(null, { status: 402, headers: { 'www-authenticate': evmChallenge(18) } });
+    const { wallet, signed } = evmWallet();
+    const payingFetch = createPayingFetch({
+      adapters: [mppAdapter()],
+      wallets: [wallet],
+      policy,
+      // Even a peg table naming the token: its decimals are the registry's, not the server's.
+      prices: pegPriceSource({ pegs: { [`eip155:8453/${USDC}`]: 'USD' } }),
+    });
+    const error = await payingFetch(`${ORIGIN}/evm`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PolicyDeniedError);
+    expect((error as PolicyDeniedError).reason).toBe('asset_not_allowed');
+    expect((error as PolicyDeniedError).offers[0]).toMatchObject({
+      offerId: 'mpp:e1',
+      scheme: 'evm.charge',
+      amount: '500000000000',
+      code: 'asset_not_allowed',
+    });
+    expect((error as PolicyDeniedError).offers[0]!.reason).toMatch(
+      /claims 18 decimals, but it has 6/,
+    );
+    expect(signed).toHaveLength(0);
+  });
+
+  it('the same challenge with the right decimals is priced at 500,000 USD and refused by the cap', async () => {
+    handler = () =>
+      new Response(null, { status: 402, headers: { 'www-authenticate': evmChallenge(6) } });
+    const { wallet, signed } = evmWallet();
+    const payingFetch = createPayingFetch({ adapters: [mppAdapter()], wallets: [wallet], policy });
+    const error = await payingFetch(`${ORIGIN}/evm`).catch((e: unknown) => e);
+    expect((error as PolicyDeniedError).reason).toBe('per_request_cap');
+    expect(signed).toHaveLength(0);
+  });
+
+  it('a token configured with a peg and no decimals is refused at configuration (CONFIG_INVALID)', () => {
+    const unknown = 'eip155:31337/0x5FbDB2315678afecb367f032d93F642f64180aa3';
+    let error: unknown;
+    try {
+      mppAdapter({ tokens: { [unknown]: { symbol: 'TST', peg: 'USD' } } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((error as Error).message).toMatch(
+      /mppAdapter tokens\["eip155:31337\/0x5FbDB.*"\]: decimals are missing.*decimals: 6, peg: 'USD'/,
+    );
+    // A known asset needs no decimals; a bad entry names its field.
+    expect(() => mppAdapter({ tokens: { [`eip155:8453/${USDC}`]: { peg: 'USD' } } })).not.toThrow();
+    expect(() => mppAdapter({ tokens: { [unknown]: { decimals: 99 } } })).toThrow(
+      /tokens\[.*\]\.decimals: must be the token's decimals/,
+    );
+    expect(() => mppAdapter({ tokens: { [unknown]: { decimals: 6, peg: 'usd' } } })).toThrow(
+      /\.peg: must be an upper-case ISO 4217 code/,
+    );
+    expect(() => mppAdapter({ tokens: { USDC: { decimals: 6 } } })).toThrow(
+      /the key must be "eip155:<chainId>\/<address>"/,
+    );
+  });
+});
+
+describe('mppAdapter lightning fee cap (issue 11 finding 19)', () => {
+  it('validates lightning.maxFeeMsat and maxFeePercent, naming the option', () => {
+    expect(() => mppAdapter({ lightning: { maxFeeMsat: -1n } })).toThrow(
+      /mppAdapter lightning\.maxFeeMsat must be a non-negative bigint/,
+    );
+    expect(() => mppAdapter({ lightning: { maxFeePercent: 101 } })).toThrow(
+      /mppAdapter lightning\.maxFeePercent must be from 0 to 100/,
+    );
+    expect(() => mppAdapter({ lightning: { maxFeePercent: 'lots' } })).toThrow(
+      /maxFeePercent must be a percentage/,
+    );
+    expect(() =>
+      mppAdapter({ lightning: { maxFeePercent: '0.5', maxFeeMsat: 2000n } }),
+    ).not.toThrow();
   });
 });

@@ -3,7 +3,11 @@
  *
  * @module
  */
+import { StipendError } from '../../errors/base.js';
 import { ChallengeParseError } from '../../errors/challenge.js';
+import { PolicyDeniedError } from '../../errors/policy.js';
+import { builtInAsset, checkKnownAsset } from '../../money/assets.js';
+import { type FeeCapOptions, feeCapOf } from '../../money/fee-cap.js';
 import { tokenKey } from '../../money/unit.js';
 import type { PaymentOffer } from '../../offer.js';
 import type { Proof } from '../../wallet/wallet.js';
@@ -30,10 +34,19 @@ export interface MppAdapterOptions {
    */
   readonly missingExpires?: MissingExpiresRule;
   /**
-   * Tokens you know, keyed by `eip155:<chainId>/<address>`: their decimals (needed when a
-   * challenge does not state them), symbol and ISO 4217 peg (needed to price them in USD).
+   * Tokens you know, keyed by `eip155:<chainId>/<address>`: their decimals (the contract's
+   * `decimals()`), symbol and ISO 4217 peg (needed to price them in USD). Decimals are
+   * required unless the token is a known asset (USDC on Base…): a challenge's own decimals
+   * are never used, and a challenge whose decimals differ from these is not paid.
    */
   readonly tokens?: Readonly<Record<string, KnownToken>>;
+  /**
+   * The routing-fee cap of `lightning.charge` offers, put on each offer as `maxFee` so the
+   * budget reserves amount + fee (the wallet pays no fee above it): `maxFeeMsat` (msat, or a
+   * function of the amount) and/or `maxFeePercent` of the amount (the smaller wins). Default:
+   * 1% of the amount + 10 sat, as for L402.
+   */
+  readonly lightning?: FeeCapOptions;
   /**
    * Pre-authorization, used only when the paying fetch is created with `preauthorize: true`:
    * the last paid `stripe.charge` challenge of a route (GET/HEAD, no `digest`) is paid again,
@@ -86,15 +99,14 @@ export function mppAdapter(options: MppAdapterOptions = {}): ProtocolAdapter {
   ) {
     throw new TypeError('mppAdapter: missingExpires.ttlSec must be a positive whole number');
   }
-  const tokens = new Map<string, KnownToken>();
-  for (const [key, token] of Object.entries(options.tokens ?? {})) {
-    const slash = key.indexOf('/');
-    if (slash <= 0) {
-      throw new TypeError(`mppAdapter: tokens key "${key}" must be "eip155:<chainId>/<address>"`);
-    }
-    tokens.set(tokenKey(key.slice(0, slash), key.slice(slash + 1)), token);
+  const tokens = readTokens(options.tokens ?? {});
+  let lightningFeeCap: ReturnType<typeof feeCapOf>;
+  try {
+    lightningFeeCap = feeCapOf(options.lightning, 'mppAdapter lightning');
+  } catch (error) {
+    throw new StipendError('CONFIG_INVALID', (error as Error).message, { cause: error });
   }
-  const settings = { clockSkewMs, missingExpires, tokens };
+  const settings = { clockSkewMs, missingExpires, tokens, lightningFeeCap };
   const reuse = options.preauthorize ?? true;
   const maxRoutes = options.maxRoutes ?? 256;
   /** Route → the last paid reusable offer (insertion order = least recently used first). */
@@ -112,12 +124,28 @@ export function mppAdapter(options: MppAdapterOptions = {}): ProtocolAdapter {
     },
 
     parse(input: ChallengeInput): readonly PaymentOffer[] {
-      const { offers, problems } = readPaymentChallenges(
+      const { offers, problems, refusals } = readPaymentChallenges(
         paymentChallenges(input),
         input.url,
         input.now,
         settings,
       );
+      if (offers.length === 0 && refusals.length > 0 && refusals.every((r) => r.asset)) {
+        // As x402 does: an asset whose decimals the client does not know is a policy refusal.
+        throw new PolicyDeniedError({
+          reason: 'asset_not_allowed',
+          message: `None of the ${refusals.length} MPP offer(s) is in an asset whose decimals this client knows.`,
+          offers: refusals.map((r) => ({
+            offerId: r.offerId,
+            protocol: 'mpp',
+            scheme: r.scheme,
+            amount: r.amount,
+            code: 'asset_not_allowed',
+            reason: r.message,
+          })),
+          url: input.url.href,
+        });
+      }
       if (offers.length === 0 && problems.length > 0) {
         throw new ChallengeParseError({
           protocol: 'mpp',
@@ -140,7 +168,12 @@ export function mppAdapter(options: MppAdapterOptions = {}): ProtocolAdapter {
     },
 
     async settle(offer: PaymentOffer, proof: Proof, response: Response): Promise<PaidOutcome> {
-      const outcome = await settlePaid(response, readProofSecret(proof.secret), Date.now());
+      const outcome = await settlePaid(
+        response,
+        readProofSecret(proof.secret),
+        Date.now(),
+        proof.settlement,
+      );
       if (outcome.kind === 'rejected' && preauthorized.has(offer)) {
         for (const [route, remembered] of routes) if (remembered === offer) routes.delete(route);
         if (outcome.reason === 'invalid_challenge') strictOrigins.add(offer.origin);
@@ -187,6 +220,47 @@ export function mppAdapter(options: MppAdapterOptions = {}): ProtocolAdapter {
       return value === undefined ? undefined : { 'accept-payment': value };
     },
   };
+}
+
+/**
+ * The user's `tokens`, checked: each key a `network/address`, each entry valid, and its
+ * decimals known (given, or from the known-asset registry).
+ */
+function readTokens(config: Readonly<Record<string, KnownToken>>): Map<string, KnownToken> {
+  const tokens = new Map<string, KnownToken>();
+  for (const [key, token] of Object.entries(config)) {
+    const where = `mppAdapter tokens[${JSON.stringify(key)}]`;
+    const slash = key.indexOf('/');
+    if (slash <= 0 || slash === key.length - 1) {
+      throw new StipendError(
+        'CONFIG_INVALID',
+        `${where}: the key must be "eip155:<chainId>/<address>".`,
+      );
+    }
+    const network = key.slice(0, slash);
+    const address = key.slice(slash + 1);
+    const registered = builtInAsset(network, address);
+    const decimals = token?.decimals ?? registered?.decimals;
+    if (decimals === undefined) {
+      throw new StipendError(
+        'CONFIG_INVALID',
+        `${where}: decimals are missing, and the token is not a known asset. Add the token ` +
+          "contract's decimals(), e.g. { decimals: 6, peg: 'USD' }: a challenge's own decimals are never used to price it.",
+      );
+    }
+    checkKnownAsset(
+      {
+        network,
+        address,
+        symbol: token.symbol ?? registered?.symbol ?? 'token',
+        decimals,
+        ...(token.peg !== undefined ? { peg: token.peg } : {}),
+      },
+      where,
+    );
+    tokens.set(tokenKey(network, address), Object.freeze({ ...token, decimals }));
+  }
+  return tokens;
 }
 
 /** A route: origin, method and path with query (the terms may depend on the query). */

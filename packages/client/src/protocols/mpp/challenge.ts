@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { FeeCap } from '../../money/fee-cap.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
 import type { Challenge } from '../www-authenticate.js';
 import { decodeBase64UrlJson } from './base64url.js';
@@ -29,6 +30,19 @@ export interface ReadSettings {
   readonly clockSkewMs: number;
   readonly missingExpires: MissingExpiresRule;
   readonly tokens: ReadonlyMap<string, KnownToken>;
+  /** The routing-fee cap of Lightning charges (default: 1% + 10 sat). */
+  readonly lightningFeeCap?: FeeCap;
+}
+
+/** One challenge left out, and whether it was for its asset (unknown or contradicted decimals). */
+export interface ChallengeProblem {
+  readonly message: string;
+  /** The challenge was refused for its asset: the adapter refuses with `asset_not_allowed`. */
+  readonly asset: boolean;
+  /** What the offer would have been, for the denial: `mpp:<id>`, scheme, amount as stated. */
+  readonly offerId: string;
+  readonly scheme: string;
+  readonly amount: string;
 }
 
 /** The credential headers a challenge may name (lower case). Nothing else is accepted. */
@@ -41,7 +55,8 @@ const INTENT = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
  * Reads the `Payment` challenges among `challenges` into offers. A challenge that fails a
- * check is left out, and the reason is returned in `problems` (secret-free).
+ * check is left out, and the reason is returned in `problems` (secret-free); `refusals` says
+ * the same per challenge, with whether it was refused for its asset.
  *
  * @example
  * ```ts
@@ -56,9 +71,10 @@ export function readPaymentChallenges(
   url: URL,
   now: number,
   settings: ReadSettings,
-): { offers: PaymentOffer[]; problems: string[] } {
+): { offers: PaymentOffer[]; problems: string[]; refusals: ChallengeProblem[] } {
   const offers: PaymentOffer[] = [];
   const problems: string[] = [];
+  const refusals: ChallengeProblem[] = [];
   const seen = new Set<string>();
   let index = 0;
   for (const challenge of challenges) {
@@ -71,11 +87,31 @@ export function readPaymentChallenges(
       offers.push(offer);
     } catch (error) {
       const params = challenge.params;
-      const what = METHOD.test(params.method ?? '') ? ` (${params.method}.${params.intent})` : '';
-      problems.push(`Payment challenge ${index}${what}: ${(error as Error).message}`);
+      const named = METHOD.test(params.method ?? '') && INTENT.test(params.intent ?? '');
+      const what = named ? ` (${params.method}.${params.intent})` : '';
+      const message = `Payment challenge ${index}${what}: ${(error as Error).message}`;
+      problems.push(message);
+      refusals.push({
+        message,
+        asset: (error as { assetRefused?: unknown }).assetRefused === true,
+        offerId: `mpp:${/^[!-~]{1,128}$/.test(params.id ?? '') ? params.id : index}`,
+        scheme: named ? `${params.method}.${params.intent}` : '?',
+        amount: statedAmount(params.request),
+      });
     }
   }
-  return { offers, problems };
+  return { offers, problems, refusals };
+}
+
+/** The amount a challenge states, for a denial's display only (`?` when unreadable). */
+function statedAmount(request: string | undefined): string {
+  if (request === undefined || request.length > MAX_REQUEST_CHARS) return '?';
+  try {
+    const amount = (decodeBase64UrlJson(request) as { amount?: unknown } | null)?.amount;
+    return typeof amount === 'string' && /^[0-9]{1,78}$/.test(amount) ? amount : '?';
+  } catch {
+    return '?';
+  }
 }
 
 function readOne(challenge: Challenge, url: URL, now: number, settings: ReadSettings) {
@@ -130,7 +166,13 @@ function readOne(challenge: Challenge, url: URL, now: number, settings: ReadSett
     expires = now + settings.missingExpires.ttlSec * 1000;
   }
 
-  const terms = readTerms(method, intent, decoded, { realm, tokens: settings.tokens });
+  const terms = readTerms(method, intent, decoded, {
+    realm,
+    tokens: settings.tokens,
+    ...(settings.lightningFeeCap !== undefined
+      ? { lightningFeeCap: settings.lightningFeeCap }
+      : {}),
+  });
   const expiry = terms.expiresAt !== undefined ? Math.min(expires, terms.expiresAt) : expires;
   if (expiry - settings.clockSkewMs <= now) {
     throw new TypeError(
@@ -150,6 +192,7 @@ function readOne(challenge: Challenge, url: URL, now: number, settings: ReadSett
     protocol: 'mpp',
     scheme: `${method}.${intent}`,
     amount: terms.amount,
+    ...(terms.maxFee !== undefined ? { maxFee: terms.maxFee } : {}),
     payee: terms.payee,
     ...(terms.network !== undefined ? { network: terms.network } : {}),
     ...(terms.asset !== undefined ? { asset: terms.asset } : {}),

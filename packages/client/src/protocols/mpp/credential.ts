@@ -10,20 +10,14 @@ import { encodeBase64UrlJson } from './base64url.js';
 import type { MppOfferRaw } from './challenge.js';
 
 /**
- * What a wallet paying an MPP offer returns in `Proof.secret`.
- *
- * `release` is an optional extension: when the paid retry is refused, the adapter calls it so
- * the wallet can make an unused authorization unusable (revoke a Shared Payment Token) and say
- * whether it had been used. It lets a refusal end with a certain `moneyMoved` instead of
- * `unknown`.
+ * What a wallet paying an MPP offer returns in `Proof.secret`. (A refused authorization is
+ * revoked through the wallet's `void`, which the core calls; the proof carries no callback.)
  */
 export interface MppProofSecret {
   /** The method-specific `payload` of the credential (a JSON object). */
   readonly payload: unknown;
   /** The credential's `source` (a DID such as `did:pkh:eip155:1:0x…`), when the method uses one. */
   readonly source?: string;
-  /** Revokes the authorization if unused: `released` (unused, now dead), `used`, or `unknown`. */
-  readonly release?: () => Promise<'released' | 'used' | 'unknown'>;
 }
 
 /** Order of the well-known fields first (readability only; servers parse JSON). */

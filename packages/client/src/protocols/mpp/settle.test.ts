@@ -26,20 +26,6 @@ function problem(name: string, status = 402, headers: Record<string, string> = {
   );
 }
 
-const releasing = (answer: 'released' | 'used' | 'unknown') => {
-  const calls: number[] = [];
-  return {
-    calls,
-    secret: {
-      payload: { spt: 'spt_1' },
-      release: async () => {
-        calls.push(1);
-        return answer;
-      },
-    } satisfies MppProofSecret,
-  };
-};
-
 describe('parseReceipt', () => {
   it('keeps every field of the receipt and reads its reference', () => {
     const header = encodeBase64UrlJson({
@@ -97,9 +83,14 @@ describe('settlePaid', () => {
   });
 
   it.each([
-    ['payment-expired', 'expired', 'no', /nothing was charged, retry the request for a fresh/],
-    ['invalid-challenge', 'invalid_challenge', 'no', /nothing was charged/],
-    ['malformed-credential', 'malformed_credential', 'no', /could not read/],
+    [
+      'payment-expired',
+      'expired',
+      'unknown',
+      /says the challenge expired.*retry the request for a fresh/,
+    ],
+    ['invalid-challenge', 'invalid_challenge', 'unknown', /does not recognise the challenge/],
+    ['malformed-credential', 'malformed_credential', 'unknown', /could not read/],
     ['verification-failed', 'verification_failed', 'unknown', /reconciled/],
     ['payment-insufficient', 'payment_insufficient', 'unknown', /insufficient/],
     ['payment-action-required', 'action_required', 'unknown', /a person must/],
@@ -152,33 +143,51 @@ describe('settlePaid', () => {
     expect(date.kind === 'rejected' && date.message).toMatch(/retry after 60 s$/);
   });
 
-  it('lets a revocable authorization decide whether money moved', async () => {
-    const released = releasing('released');
-    expect(await settlePaid(problem('verification-failed'), released.secret, NOW)).toMatchObject({
-      moneyMoved: 'no',
-      reason: 'verification_failed',
-    });
-    expect(released.calls).toHaveLength(1);
-    const used = releasing('used');
-    expect(await settlePaid(problem('payment-expired'), used.secret, NOW)).toMatchObject({
-      moneyMoved: 'yes',
-    });
-    const unknown = releasing('unknown');
-    expect(await settlePaid(problem('invalid-challenge'), unknown.secret, NOW)).toMatchObject({
-      moneyMoved: 'unknown',
-    });
-    const throwing: MppProofSecret = {
-      payload: {},
-      release: async () => {
-        throw new Error('network down');
+  it("a refused authorization the server still holds is never 'moneyMoved: no' on the server's word", async () => {
+    // EIP-3009 signature / Shared Payment Token: the server keeps it and can use it until it
+    // expires, whatever its problem type says. Only the wallet's revocation releases it.
+    for (const name of [
+      'payment-expired',
+      'invalid-challenge',
+      'malformed-credential',
+      'invalid-payload',
+      'method-unsupported',
+    ]) {
+      const outcome = await settlePaid(problem(name), secret, NOW, 'authorization');
+      expect(outcome).toMatchObject({ kind: 'rejected', moneyMoved: 'unknown' });
+      expect(outcome.kind === 'rejected' && outcome.message).not.toMatch(/nothing was charged/);
+    }
+    // A final payment (a paid invoice) moved money, whatever the server says.
+    const paid = await settlePaid(
+      problem('payment-expired'),
+      { payload: { preimage: 'ab'.repeat(32) } },
+      NOW,
+      'final',
+    );
+    expect(paid).toMatchObject({ kind: 'rejected', moneyMoved: 'yes' });
+  });
+
+  it('never echoes the secret of the proof a server puts in its problem or receipt', async () => {
+    const spt = 'spt_1QabcDEF23456789';
+    const echoed = new Response(
+      JSON.stringify({
+        type: 'https://paymentauth.org/problems/verification-failed',
+        detail: `token ${spt} was declined; token ${spt.slice(0, 6)}\u0000${spt.slice(6)} too`,
+      }),
+      {
+        status: 402,
+        headers: {
+          'content-type': 'application/problem+json',
+          'payment-receipt': encodeBase64UrlJson({ status: 'failed', reference: spt }),
+        },
       },
-    };
-    expect(await settlePaid(problem('verification-failed'), throwing, NOW)).toMatchObject({
-      moneyMoved: 'unknown',
-    });
-    const accepted = releasing('released');
-    await settlePaid(new Response('ok'), accepted.secret, NOW);
-    expect(accepted.calls).toHaveLength(0);
+    );
+    const outcome = await settlePaid(echoed, { payload: { spt } }, NOW);
+    expect(JSON.stringify(outcome)).not.toContain(spt);
+    expect(outcome.kind === 'rejected' && outcome.message).toContain(
+      'token [redacted] was declined',
+    );
+    expect(outcome.kind === 'rejected' && outcome.receipt?.reference).toBeUndefined();
   });
 
   it('does not trust a problem type outside paymentauth.org, and strips control text', async () => {

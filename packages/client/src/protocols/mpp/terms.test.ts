@@ -1,7 +1,7 @@
 import { createInvoice, createNodeKey, randomBytes32, sha256Hex } from '@stipend/testkit/lightning';
 import { describe, expect, it } from 'vitest';
 import { evmRequest, PAYEE, stripeRequest, USDC_BASE } from './fixtures.test-helpers.js';
-import { type KnownToken, readTerms } from './terms.js';
+import { type KnownToken, readTerms, UNVERIFIED_PAYEE } from './terms.js';
 
 const ctx = (tokens: Record<string, KnownToken> = {}) => ({
   realm: 'api.example.com',
@@ -37,36 +37,70 @@ describe('readTerms', () => {
     expect(bad(stripeRequest({ methodDetails: { networkId: '' } }))).toThrow(/networkId/);
   });
 
-  it('reads an evm charge with the decimals the request states, and the peg only when known', () => {
+  it('reads an evm charge in a known asset with the registry decimals, symbol and peg', () => {
     const terms = readTerms('evm', 'charge', evmRequest(), ctx());
     expect(terms).toEqual({
       amount: {
         value: 10000n,
-        unit: { kind: 'token', network: 'eip155:8453', asset: USDC_BASE, decimals: 6 },
+        unit: {
+          kind: 'token',
+          network: 'eip155:8453',
+          asset: USDC_BASE,
+          decimals: 6,
+          symbol: 'USDC',
+          peg: 'USD',
+        },
       },
       payee: PAYEE,
       network: 'eip155:8453',
       asset: USDC_BASE,
     });
-    const known = readTerms(
+    const renamed = readTerms(
       'evm',
       'charge',
       evmRequest(),
-      ctx({ [`eip155:8453/${USDC_BASE.toLowerCase()}`]: { symbol: 'USDC', peg: 'USD' } }),
+      ctx({ [`eip155:8453/${USDC_BASE.toLowerCase()}`]: { decimals: 6, symbol: 'bUSDC' } }),
     );
-    expect(known.amount.unit).toMatchObject({ symbol: 'USDC', peg: 'USD', decimals: 6 });
+    expect(renamed.amount.unit).toMatchObject({ symbol: 'bUSDC', peg: 'USD', decimals: 6 });
   });
 
-  it('needs evm decimals from the request or the configuration, and refuses a contradiction', () => {
-    const noDecimals = evmRequest({ methodDetails: { chainId: 8453 } });
-    expect(() => readTerms('evm', 'charge', noDecimals, ctx())).toThrow(/decimals/);
+  it('prices only from client-known decimals: a challenge claiming 18 for a 6-decimal token is refused', () => {
+    // The finding: 500,000 USDC sent as "18 decimals" looked like $0.000001.
+    const claimed = evmRequest({
+      amount: '500000000000',
+      methodDetails: { chainId: 8453, decimals: 18 },
+    });
+    expect(() => readTerms('evm', 'charge', claimed, ctx())).toThrow(
+      /claims 18 decimals, but it has 6; it is not paid/,
+    );
     const key = `eip155:8453/${USDC_BASE.toLowerCase()}`;
-    expect(
-      readTerms('evm', 'charge', noDecimals, ctx({ [key]: { decimals: 6 } })).amount.unit,
-    ).toMatchObject({ decimals: 6 });
     expect(() =>
       readTerms('evm', 'charge', evmRequest(), ctx({ [key]: { decimals: 18 } })),
-    ).toThrow(/claims 6 decimals, but 18/);
+    ).toThrow(/claims 6 decimals, but it has 18/);
+    // Without stated decimals, the known ones are used.
+    const noDecimals = evmRequest({ methodDetails: { chainId: 8453 } });
+    expect(readTerms('evm', 'charge', noDecimals, ctx()).amount.unit).toMatchObject({
+      decimals: 6,
+    });
+  });
+
+  it('prices only from client-known decimals: an unknown token is refused whatever decimals it states', () => {
+    const token = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+    const stated = evmRequest({ currency: token, methodDetails: { chainId: 31337, decimals: 6 } });
+    let refusal: unknown;
+    try {
+      readTerms('evm', 'charge', stated, ctx());
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({ assetRefused: true });
+    expect((refusal as Error).message).toMatch(
+      /not a known asset.*never used.*mppAdapter\(\{ tokens: \{ 'eip155:31337\/0x5FbDB/,
+    );
+    const key = `eip155:31337/${token.toLowerCase()}`;
+    expect(
+      readTerms('evm', 'charge', stated, ctx({ [key]: { decimals: 6, peg: 'USD' } })).amount.unit,
+    ).toMatchObject({ decimals: 6, peg: 'USD' });
   });
 
   it('refuses evm requests with a bad recipient, token or chain', () => {
@@ -130,7 +164,8 @@ describe('readTerms', () => {
     const terms = readTerms('lightning', 'charge', request, ctx());
     expect(terms.amount).toEqual({ value: 100_000n, unit: { kind: 'msat' } });
     expect(terms.invoice).toBe(invoice.bolt11);
-    expect(terms.payee).toBe('api.example.com');
+    // No `n` tag: the payee is left for the wallet to verify, never the realm or a claim.
+    expect(terms.payee).toBe(UNVERIFIED_PAYEE);
     expect(terms.expiresAt).toBe(invoice.expiresAt * 1000);
 
     const lie = (overrides: Record<string, unknown>) => () =>
@@ -166,6 +201,53 @@ describe('readTerms', () => {
     );
     expect(terms.payee).toBe(node.publicKeyHex);
     expect(terms.expiresAt).toBe(1_800_000_120_000);
+  });
+
+  it("lightning.charge payee is the invoice's n tag, never the server's recipient", () => {
+    const node = createNodeKey();
+    const other = createNodeKey();
+    const request = (includePayeeNodeKey: boolean, recipient?: string) => ({
+      amount: '5',
+      currency: 'sat',
+      ...(recipient !== undefined ? { recipient } : {}),
+      methodDetails: {
+        invoice: createInvoice({
+          nodeKey: node,
+          amountMsat: 5000n,
+          paymentHash: sha256Hex(randomBytes32()),
+          includePayeeNodeKey,
+        }).bolt11,
+      },
+    });
+    // A recipient that disagrees with the invoice's node: refused.
+    expect(() =>
+      readTerms('lightning', 'charge', request(true, other.publicKeyHex), ctx()),
+    ).toThrow(/recipient is not the node the invoice names/);
+    // The same node (any case): fine.
+    expect(
+      readTerms('lightning', 'charge', request(true, node.publicKeyHex.toUpperCase()), ctx()).payee,
+    ).toBe(node.publicKeyHex);
+    // No n tag: the recipient is not believed; the wallet verifies.
+    expect(readTerms('lightning', 'charge', request(false, other.publicKeyHex), ctx()).payee).toBe(
+      UNVERIFIED_PAYEE,
+    );
+  });
+
+  it('lightning.charge offers reserve a routing-fee cap (maxFee, default 1% + 10 sat)', () => {
+    const invoice = createInvoice({
+      nodeKey: createNodeKey(),
+      amountMsat: 1_000_000n,
+      paymentHash: sha256Hex(randomBytes32()),
+    });
+    const request = { amount: '1000', currency: 'sat', methodDetails: { invoice: invoice.bolt11 } };
+    expect(readTerms('lightning', 'charge', request, ctx()).maxFee).toEqual({
+      value: 20_000n,
+      unit: { kind: 'msat' },
+    });
+    expect(
+      readTerms('lightning', 'charge', request, { ...ctx(), lightningFeeCap: 3_000n }).maxFee
+        ?.value,
+    ).toBe(3_000n);
   });
 
   it('reads unknown methods loosely into units no wallet pays', () => {

@@ -15,22 +15,39 @@ import {
   type Shape,
   string,
 } from '../../internal/shape.js';
+import { builtInAsset } from '../../money/assets.js';
+import { type FeeCap, feeCapMsat } from '../../money/fee-cap.js';
 import type { Amount, TokenUnit } from '../../money/unit.js';
-import { amount, fiatUnit, msatUnit, tokenKey } from '../../money/unit.js';
-// The L402 adapter's BOLT11 reader (checksum, prefix, amount, tagged fields; no signature).
-import { readBolt11 } from '../l402/bolt11.js';
+import { amount, fiatUnit, msat, msatUnit, tokenKey } from '../../money/unit.js';
+// The one BOLT11 reader (checksum, prefix, amount, tagged fields; the wallet checks the signature).
+import { readBolt11 } from '../bolt11.js';
 
-/** Decimals, symbol and USD peg of a token the caller knows, keyed by `eip155:<id>/<address>`. */
+/**
+ * Decimals, symbol and USD peg of a token the caller knows, keyed by `eip155:<id>/<address>`.
+ * `decimals` may be left out only for a token of the known-asset registry (USDC on Base…):
+ * a challenge's own decimals are never used.
+ */
 export interface KnownToken {
+  /** The token contract's `decimals()`. */
   readonly decimals?: number;
   readonly symbol?: string;
   /** ISO 4217 code the token is pegged to (`'USD'`), only when known. */
   readonly peg?: string;
 }
 
+/**
+ * A challenge refused because of its asset: unknown decimals, or decimals that differ from
+ * the known ones. Read by the adapter to refuse with `asset_not_allowed`, as x402 does.
+ */
+export class AssetRefusal extends TypeError {
+  readonly assetRefused = true;
+}
+
 /** The offer terms read from one challenge's `request`. */
 export interface MppTerms {
   readonly amount: Amount;
+  /** The routing-fee cap of a Lightning charge (msat), reserved with the amount. */
+  readonly maxFee?: Amount;
   readonly payee: string;
   readonly network?: string;
   readonly asset?: string;
@@ -43,8 +60,17 @@ export interface MppTerms {
 /** What reading terms may consult besides the request. */
 export interface TermsContext {
   readonly realm: string;
+  /** The user's tokens, by `tokenKey`; checked by the adapter (decimals known for each). */
   readonly tokens: ReadonlyMap<string, KnownToken>;
+  /** The routing-fee cap of Lightning charges, msat. Default: {@link feeCapMsat}'s default. */
+  readonly lightningFeeCap?: FeeCap;
 }
+
+/**
+ * The payee of a Lightning charge whose invoice names no node (`n` tag): it is left for the
+ * wallet to verify (the key recovered from the invoice signature), never the server's claim.
+ */
+export const UNVERIFIED_PAYEE = 'unverified';
 
 // A positive integer of base units, as a decimal string without leading zeros (≤ 78 digits).
 const baseUnits = string({
@@ -142,33 +168,43 @@ function check<T>(schema: Shape<T>, value: unknown, what: string): T {
   throw new TypeError(`its ${what} request is not valid: ${issues.join('; ')}`);
 }
 
+/**
+ * The unit of a token, with decimals the client knows: the user's `tokens`, else the
+ * known-asset registry, else what the protocol fixes (`protocolDecimals`: TIP-20 tokens have 6).
+ * The decimals a challenge states are only compared, never used.
+ */
 function tokenUnit(
   ctx: TermsContext,
   chain: number,
   address: string,
-  decimals: number | undefined,
-  peg?: string,
+  stated: number | undefined,
+  protocol: { readonly decimals?: number; readonly peg?: string } = {},
 ): TokenUnit {
   const network = `eip155:${chain}`;
-  const known = ctx.tokens.get(tokenKey(network, address));
-  const places = known?.decimals ?? decimals;
+  const configured = ctx.tokens.get(tokenKey(network, address));
+  const registered = builtInAsset(network, address);
+  const places = configured?.decimals ?? registered?.decimals ?? protocol.decimals;
   if (places === undefined) {
-    throw new TypeError(
-      `its token ${address} on ${network} states no decimals; pass them in mppAdapter({ tokens })`,
+    throw new AssetRefusal(
+      `its token ${address} on ${network} is not a known asset, so its decimals and price are ` +
+        'unknown (the decimals a challenge states are never used); add it with ' +
+        `mppAdapter({ tokens: { '${network}/${address}': { decimals, symbol, peg: 'USD' } } })`,
     );
   }
-  if (known?.decimals !== undefined && decimals !== undefined && known.decimals !== decimals) {
-    throw new TypeError(
-      `its token ${address} claims ${decimals} decimals, but ${known.decimals} are configured`,
+  if (stated !== undefined && stated !== places) {
+    throw new AssetRefusal(
+      `its token ${address} on ${network} claims ${stated} decimals, but it has ${places}; ` +
+        'it is not paid',
     );
   }
-  const pegged = known?.peg ?? peg;
+  const symbol = configured?.symbol ?? registered?.symbol;
+  const pegged = configured?.peg ?? registered?.peg ?? protocol.peg;
   return {
     kind: 'token',
     network,
     asset: address,
     decimals: places,
-    ...(known?.symbol ? { symbol: known.symbol } : {}),
+    ...(symbol ? { symbol } : {}),
     ...(pegged ? { peg: pegged } : {}),
   };
 }
@@ -218,8 +254,12 @@ export function readTerms(
         intent === 'charge'
           ? check(tempoCharge, request, 'tempo charge')
           : check(tempoSession, request, 'tempo session');
+      // TIP-20 tokens have 6 decimals by the protocol; the request states none.
       const peg = TEMPO_USD.has(r.currency.toLowerCase()) ? 'USD' : undefined;
-      const unit = tokenUnit(ctx, r.methodDetails.chainId, r.currency, 6, peg);
+      const unit = tokenUnit(ctx, r.methodDetails.chainId, r.currency, undefined, {
+        decimals: 6,
+        ...(peg ? { peg } : {}),
+      });
       return {
         amount: amount(BigInt(r.amount), unit),
         payee: r.recipient,
@@ -236,8 +276,8 @@ export function readTerms(
       } catch (error) {
         throw new TypeError(`its invoice is not valid BOLT11: ${(error as Error).message}`);
       }
-      const msat = BigInt(r.amount) * 1000n;
-      if (invoice.amountMsat !== msat) {
+      const msatValue = BigInt(r.amount) * 1000n;
+      if (invoice.amountMsat !== msatValue) {
         throw new TypeError(
           `its invoice is for ${invoice.amountMsat ?? 'no'} msat, but the request says ${r.amount} sat`,
         );
@@ -248,9 +288,19 @@ export function readTerms(
       if (details.network !== undefined && details.network !== invoice.network) {
         throw new TypeError(`it says network ${details.network}, the invoice ${invoice.network}`);
       }
+      const node = invoice.payeeNodeKey?.toLowerCase();
+      if (node !== undefined && r.recipient !== undefined && r.recipient.toLowerCase() !== node) {
+        throw new TypeError(
+          'its recipient is not the node the invoice names (n tag); the invoice would pay ' +
+            'someone else, so it is not paid',
+        );
+      }
       return {
-        amount: amount(msat, msatUnit),
-        payee: invoice.payeeNodeKey ?? r.recipient ?? ctx.realm,
+        amount: amount(msatValue, msatUnit),
+        maxFee: msat(feeCapMsat(msatValue, ctx.lightningFeeCap)),
+        // The invoice's node, which the wallet checks against the signature; without an `n`
+        // tag, the wallet recovers it. The server's `recipient` is never the payee.
+        payee: node ?? UNVERIFIED_PAYEE,
         expiresAt: (invoice.timestamp + invoice.expirySeconds) * 1000,
         invoice: details.invoice,
       };
@@ -283,7 +333,7 @@ function unknownTerms(request: unknown, ctx: TermsContext): MppTerms {
       const unit = tokenUnit(ctx, details.chainId, r.currency, details.decimals);
       return { amount: amount(value, unit), payee, network: unit.network, asset: r.currency };
     } catch {
-      // Decimals unknown: never guessed, so the amount stays in an opaque unit below.
+      // Decimals unknown or contradicted: never guessed, so the amount stays opaque below.
     }
   }
   const unit: TokenUnit = {
