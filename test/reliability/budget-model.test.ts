@@ -133,7 +133,8 @@ describe('policy engine + Redis budget store against the model (crash = new clie
           const prefix = `model${n++}:`;
           const opened: { close(): Promise<void> }[] = [];
           const open = (): BudgetStore => {
-            const store = createRedisBudgetStore({ url: server.url, prefix });
+            // The model drives time: each reservation counts at the `now` it passes.
+            const store = createRedisBudgetStore({ url: server.url, prefix, clock: 'caller' });
             opened.push(store);
             return store;
           };

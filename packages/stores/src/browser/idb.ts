@@ -26,7 +26,7 @@ export interface IdbJournalOptions {
   /** The database name. */
   readonly database: string;
   /** The object store (one per journal: `budget`, `ledger`). */
-  readonly store: 'budget' | 'ledger' | 'approvals';
+  readonly store: IdbStoreName;
   readonly indexedDB: IDBFactory;
   readonly keyRange: typeof IDBKeyRange;
   /** Web Locks, or null to rely on fenced appends alone. */
@@ -35,10 +35,13 @@ export interface IdbJournalOptions {
   readonly lockName: string;
 }
 
-const STORES = ['budget', 'ledger', 'approvals'] as const;
+const STORES = ['budget', 'ledger', 'approvals', 'purchases'] as const;
+
+/** The journals of one database, one object store each. */
+export type IdbStoreName = (typeof STORES)[number];
 
 /**
- * Opens the journal database (creating both object stores on first use).
+ * Opens the journal database (creating its object stores on first use).
  *
  * @example
  * ```ts
@@ -131,8 +134,9 @@ export async function openIdbJournal(options: IdbJournalOptions): Promise<Journa
 
 function openDatabase(factory: IDBFactory, name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    // Version 2 added the approvals store; upgrades create any store that is missing.
-    const open = factory.open(name, 2);
+    // Version 2 added the approvals store, 3 the purchases store; upgrades create any store
+    // that is missing.
+    const open = factory.open(name, 3);
     open.onupgradeneeded = () => {
       for (const store of STORES) {
         if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);

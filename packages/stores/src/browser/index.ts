@@ -1,6 +1,6 @@
 /**
- * `@stipend/stores/browser`: a budget store and a spend ledger kept in IndexedDB, shared by
- * every tab of an origin. No Node built-ins.
+ * `@stipend/stores/browser`: a budget store, a spend ledger, pending approvals and the purchase
+ * journal kept in IndexedDB, shared by every tab of an origin. No Node built-ins.
  *
  * Atomicity across tabs: every change is one entry appended at the next sequence number with
  * IndexedDB `add()`, which fails if another tab took that number first; the losing tab
@@ -17,9 +17,15 @@ import { createJournaledApprovalStore, type PersistedApprovalStore } from '../jo
 import { createJournaledBudgetStore, type JournaledBudgetStore } from '../journal/budget.js';
 import { lazyLog } from '../journal/lazy.js';
 import { createJournaledLedger, type PersistedLedger } from '../journal/ledger.js';
-import { type LockManagerLike, openIdbJournal } from './idb.js';
+import {
+  createJournaledPurchaseJournal,
+  type PersistedPurchaseJournal,
+} from '../journal/purchases.js';
+import { type IdbStoreName, type LockManagerLike, openIdbJournal } from './idb.js';
 
+export type { PersistedApprovalStore } from '../journal/approvals.js';
 export type { PersistedLedger } from '../journal/ledger.js';
+export type { PersistedPurchaseJournal } from '../journal/purchases.js';
 export { exportLedgerCsv, exportLedgerJsonl, LEDGER_CSV_COLUMNS } from '../ledger/export.js';
 export type { LockManagerLike } from './idb.js';
 
@@ -117,7 +123,43 @@ export function createBrowserApprovalStore(
   };
 }
 
-function browserLog(options: BrowserStoreOptions, store: 'budget' | 'ledger' | 'approvals') {
+/** A purchase journal in IndexedDB. */
+export interface BrowserPurchaseJournal extends PersistedPurchaseJournal {
+  readonly name: string;
+  readonly locking: BrowserLocking;
+}
+
+/**
+ * Creates a purchase journal in IndexedDB, for `createPayingFetch({ journal })`, shared by
+ * every tab of the origin that uses the same `name`: each `open` and `transition` is one
+ * fenced entry decided under the Web Lock, so one idempotency key pays at most once across
+ * tabs, and a purchase left unsettled by a closed tab is seen by the next one.
+ *
+ * @param options - See {@link BrowserStoreOptions}.
+ * @returns The journal; `locking` tells whether Web Locks are in use.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch } from '@stipend/client';
+ * import { createBrowserBudgetStore, createBrowserPurchaseJournal } from '@stipend/stores/browser';
+ *
+ * const payingFetch = createPayingFetch({
+ *   wallets: [],
+ *   budget: createBrowserBudgetStore({ name: 'agent' }),
+ *   journal: createBrowserPurchaseJournal({ name: 'agent' }),
+ * });
+ * ```
+ */
+export function createBrowserPurchaseJournal(options: BrowserStoreOptions): BrowserPurchaseJournal {
+  const { log, locking } = browserLog(options, 'purchases');
+  const journal = createJournaledPurchaseJournal(
+    log,
+    `the IndexedDB purchase journal "${options.name}"`,
+  );
+  return { ...journal, name: options.name, locking };
+}
+
+function browserLog(options: BrowserStoreOptions, store: IdbStoreName) {
   if (typeof options?.name !== 'string' || options.name === '') {
     throw storeUnavailable('A browser store needs a name.', "Pass { name: 'my-agent' }.");
   }

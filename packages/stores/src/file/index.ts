@@ -1,5 +1,6 @@
 /**
- * `@stipend/stores/file`: a budget store and a spend ledger kept in journal files, for Node.
+ * `@stipend/stores/file`: a budget store, a spend ledger, pending approvals and the purchase
+ * journal kept in journal files, for Node.
  *
  * Crash-consistent (every change is fsynced before the call returns; a `kill -9` loses
  * nothing confirmed and never counts anything twice) and shared safely by several processes
@@ -7,14 +8,21 @@
  *
  * @module
  */
+import { join } from 'node:path';
+import { storeUnavailable } from '../errors.js';
 import { createJournaledApprovalStore, type PersistedApprovalStore } from '../journal/approvals.js';
 import { createJournaledBudgetStore, type JournaledBudgetStore } from '../journal/budget.js';
 import { lazyLog } from '../journal/lazy.js';
 import { createJournaledLedger, type PersistedLedger } from '../journal/ledger.js';
+import {
+  createJournaledPurchaseJournal,
+  type PersistedPurchaseJournal,
+} from '../journal/purchases.js';
 import { type FileJournal, type FileJournalOptions, openFileJournal } from './journal.js';
 
 export type { PersistedApprovalStore } from '../journal/approvals.js';
 export type { PersistedLedger } from '../journal/ledger.js';
+export type { PersistedPurchaseJournal } from '../journal/purchases.js';
 export { exportLedgerCsv, exportLedgerJsonl, LEDGER_CSV_COLUMNS } from '../ledger/export.js';
 export type { FileJournalOptions } from './journal.js';
 
@@ -122,6 +130,93 @@ export function createFileApprovalStore(options: FileStoreOptions): PersistedApp
     lazyLog(() => openFileJournal(options)),
     `the approvals journal ${options.path}`,
   );
+}
+
+/**
+ * Creates a purchase journal kept in an append-only journal file, for
+ * `createPayingFetch({ journal })`: every `open` and `transition` is one fsynced line decided
+ * under the file's lock, so idempotency keys and unsettled purchases hold across every
+ * process on this machine that opens the same path, and across restarts and `kill -9`.
+ *
+ * @param options - As for {@link createFileBudgetStore}; use a different `path`.
+ * @returns The journal; call `close()` when done.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch } from '@stipend/client';
+ * import { createFilePurchaseJournal } from '@stipend/stores/file';
+ *
+ * const journal = createFilePurchaseJournal({ path: '/var/lib/agent/purchases.jsonl' });
+ * const payingFetch = createPayingFetch({ wallets: [], journal });
+ * console.warn(await journal.list({ states: ['unknown', 'paid'] }));
+ * ```
+ */
+export function createFilePurchaseJournal(options: FileStoreOptions): PersistedPurchaseJournal {
+  return createJournaledPurchaseJournal(
+    lazyLog(() => openFileJournal(options)),
+    `the purchase journal ${options.path}`,
+  );
+}
+
+/** Options of {@link createFileStores}. */
+export interface FileStoresOptions extends Omit<FileStoreOptions, 'path'> {
+  /** The folder of the four journals (created if missing). */
+  readonly dir: string;
+}
+
+/** The four file stores of one folder; see {@link createFileStores}. */
+export interface FileStores {
+  readonly budget: FileBudgetStore;
+  readonly ledger: PersistedLedger;
+  readonly approvals: PersistedApprovalStore;
+  readonly journal: PersistedPurchaseJournal;
+  /** Closes all four. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates every durable store a paying fetch uses in one folder: `budget.jsonl`,
+ * `ledger.jsonl`, `approvals.jsonl` and `purchases.jsonl` (each with its `.lock`).
+ *
+ * @param options - `dir`, and the lock options of {@link createFileBudgetStore}.
+ * @returns The stores, and `close()` for all of them.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch } from '@stipend/client';
+ * import { createFileStores } from '@stipend/stores/file';
+ *
+ * const stores = createFileStores({ dir: '/var/lib/agent' });
+ * const payingFetch = createPayingFetch({
+ *   wallets: [],
+ *   budget: stores.budget,
+ *   ledger: stores.ledger,
+ *   journal: stores.journal,
+ *   approvals: { mode: 'pending', store: stores.approvals },
+ * });
+ * // …
+ * await stores.close();
+ * ```
+ */
+export function createFileStores(options: FileStoresOptions): FileStores {
+  const { dir, ...rest } = options;
+  if (typeof dir !== 'string' || dir === '') {
+    throw storeUnavailable('createFileStores needs a folder.', "Pass { dir: '/var/lib/agent' }.");
+  }
+  const at = (name: string) => ({ ...rest, path: join(dir, name) });
+  const budget = createFileBudgetStore(at('budget.jsonl'));
+  const ledger = createFileLedger(at('ledger.jsonl'));
+  const approvals = createFileApprovalStore(at('approvals.jsonl'));
+  const journal = createFilePurchaseJournal(at('purchases.jsonl'));
+  return {
+    budget,
+    ledger,
+    approvals,
+    journal,
+    async close() {
+      await Promise.all([budget.close(), ledger.close(), approvals.close(), journal.close()]);
+    },
+  };
 }
 
 function fileStats(

@@ -1,11 +1,11 @@
 /**
- * Pending approvals replicated from a {@link JournalLog}: every `put` and `update` is one
- * fenced journal entry, so an approval decided in one process (or tab) is seen by the agent
- * in another, and survives a restart.
+ * Pending approvals replicated from a {@link JournalLog}: every `put`, `update` and winning
+ * `transition` is one fenced journal entry, so an approval decided in one process (or tab) is
+ * seen by the agent in another, survives a restart, and is claimed by exactly one caller.
  *
  * @module
  */
-import type { ApprovalStore, PendingApproval } from '@stipend/client';
+import type { ApprovalState, ApprovalStore, PendingApproval } from '@stipend/client';
 import { decodeJson, encodeJson } from '../codec.js';
 import { storeCorrupt } from '../errors.js';
 import type { JournalLog } from './log.js';
@@ -17,6 +17,7 @@ export interface PersistedApprovalStore extends ApprovalStore {
   get(id: string): Promise<PendingApproval | undefined>;
   forPurchase(purchaseKey: string): Promise<PendingApproval | undefined>;
   update(id: string, patch: Partial<PendingApproval>): Promise<void>;
+  transition(id: string, from: ApprovalState, to: ApprovalState): Promise<boolean>;
   list(): Promise<readonly PendingApproval[]>;
   /** Releases the underlying file or database. */
   close(): Promise<void>;
@@ -74,6 +75,15 @@ export function createJournaledApprovalStore(
   return {
     put: (approval) => write({ t: 'p', approval }),
     update: (id, patch) => write({ t: 'u', id, patch }),
+    // Compare-and-set decided on caught-up state under the log's lock, logged as an update:
+    // of N processes claiming one approved approval, exactly one appends and gets true.
+    transition: (id, from, to) =>
+      replica.write(async (state) => {
+        if (state.get(id)?.state !== from) return { result: false };
+        const op: Op = { t: 'u', id, patch: { state: to } };
+        apply(state, op);
+        return { result: true, entry: encodeJson(op) };
+      }),
     get: (id) => replica.read((state) => state.get(id)),
     forPurchase: (purchaseKey) =>
       replica.read((state) => {

@@ -30,7 +30,7 @@ async function evalshaCalls(): Promise<number> {
 
 describe('redis budget store', () => {
   it('reserves with exactly one script call, on a client it does not own', async () => {
-    const store = createRedisBudgetStore({ client, prefix: 'one:' });
+    const store = createRedisBudgetStore({ client, prefix: 'one:', clock: 'caller' });
     const limits = [
       { scope: 'global', window: day, maxUsdMicros: 100n },
       { scope: 'global', window: { kind: 'rolling', ms: 60_000 } as const, maxCount: 5 },
@@ -48,7 +48,7 @@ describe('redis budget store', () => {
 
   it('never lets a period key with a held reservation expire, and expires settled state', async () => {
     const prefix = 'ttl:';
-    const store = createRedisBudgetStore({ client, prefix, retainMs: 60_000 });
+    const store = createRedisBudgetStore({ client, prefix, retainMs: 60_000, clock: 'caller' });
     const limits = [{ scope: 'g', window: day, maxUsdMicros: 100n }];
     await store.reserve({ id: 'a', limits, usdMicros: 5n, now: T0, expiresAt: T0 });
     await store.reserve({ id: 'b', limits, usdMicros: 5n, now: T0 + 1, expiresAt: T0 });
@@ -66,9 +66,9 @@ describe('redis budget store', () => {
     expect(await client.hGetAll(dayKey)).toEqual({ h: '0', c: '5', n: '1', nh: '0' });
   });
 
-  it('trims a scope’s time index beyond its longest rolling window and retainMs', async () => {
+  it('trims a scope’s committed history beyond its longest rolling window and retainMs', async () => {
     const prefix = 'trim:';
-    const store = createRedisBudgetStore({ client, prefix, retainMs: 1_000 });
+    const store = createRedisBudgetStore({ client, prefix, retainMs: 1_000, clock: 'caller' });
     const limits = [{ scope: 's', window: { kind: 'rolling', ms: 10_000 } as const }];
     for (let i = 0; i < 10; i++) {
       await store.reserve({
@@ -78,6 +78,7 @@ describe('redis budget store', () => {
         now: T0 + i * 5_000,
         expiresAt: T0,
       });
+      await store.commit(`r${i}`, 1n);
     }
     // At T0 + 45 s only reservations from T0 + 35 s on are kept (10 s window).
     expect(await client.zCard(`${prefix}z:s`)).toBe(3);
@@ -86,7 +87,7 @@ describe('redis budget store', () => {
 
   it('keeps running rolling sums equal to the time index through trims and settlements', async () => {
     const prefix = 'running:';
-    const store = createRedisBudgetStore({ client, prefix, retainMs: 1_000 });
+    const store = createRedisBudgetStore({ client, prefix, retainMs: 1_000, clock: 'caller' });
     const short = { scope: 's', window: { kind: 'rolling', ms: 10_000 } as const };
     const long = { scope: 's', window: { kind: 'rolling', ms: 60_000 } as const };
     // A usage query registers the 60 s running sum; reservations only ever use 10 s.
@@ -135,7 +136,7 @@ describe('redis budget store', () => {
   });
 
   it('re-loads its scripts after SCRIPT FLUSH', async () => {
-    const store = createRedisBudgetStore({ url: server.url, prefix: 'flush:' });
+    const store = createRedisBudgetStore({ url: server.url, prefix: 'flush:', clock: 'caller' });
     const limits = [{ scope: 'g', window: day, maxUsdMicros: 10n }];
     await store.reserve({ id: 'a', limits, usdMicros: 5n, now: T0, expiresAt: T0 });
     await client.sendCommand(['SCRIPT', 'FLUSH']);

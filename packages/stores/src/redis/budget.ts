@@ -31,6 +31,23 @@ export interface RedisBudgetStoreOptions extends RedisConnectionOptions {
    * again, and `usage` stays exact for moments up to this far back.
    */
   readonly retainMs?: number;
+  /**
+   * Whose clock decides the time a spend counts at, and so its rolling window and its
+   * calendar day, week and month:
+   * - `'redis'` (default): the Redis server's own clock (`TIME` inside the reservation
+   *   script). Every process of a fleet counts spend in the same periods whatever its own
+   *   clock says, so a process whose clock runs hours ahead cannot open tomorrow's budget
+   *   at midnight. `request.now` is then only checked, and `Reservation.at` is the
+   *   server's time.
+   * - `'caller'`: each reservation's `now`. For tests and simulations that drive time
+   *   themselves, or deployments whose hosts keep one clock (NTP-synchronised); a skewed
+   *   host then counts spend in its own periods.
+   *
+   * Either way, trimming never goes past min(server time, `now`), so a clock running ahead
+   * cannot erase other processes' history. `usage(limit, now)` and `expired(now)` answer
+   * for the `now` they are given.
+   */
+  readonly clock?: 'redis' | 'caller';
 }
 
 /** A budget store in Redis. */
@@ -47,7 +64,8 @@ const DEFAULT_RETAIN_MS = 35 * DAY;
 interface Stored {
   readonly id: string;
   readonly limits: readonly BudgetLimit[];
-  readonly at: number;
+  /** Older entries only: the time is the hash's `a` field. */
+  readonly at?: number;
   readonly exp: number;
   readonly meta?: Readonly<Record<string, string>>;
 }
@@ -58,11 +76,13 @@ interface Stored {
  * reservations across every limit (one Lua script), idempotent ids, commit at most the
  * reserved amount, rolling / calendar / total windows, count limits, `expired`.
  *
- * Configure Redis with `maxmemory-policy noeviction` (an evicted key would under-count) and
- * persistence that suits you (AOF `everysec` loses at most a second of reservations on a
- * crash of the Redis host).
+ * Redis must keep what it confirmed: before its first command the store checks that the
+ * server has `appendonly yes` (with `appendfsync everysec` or `always`) and
+ * `maxmemory-policy noeviction`, and refuses with `STORE_NOT_DURABLE` otherwise (see
+ * `durability`). A spend counts at the Redis server's time by default (see `clock`).
  *
- * @param options - `client` (a connected node-redis client) or `url`; `prefix`; `retainMs`.
+ * @param options - `client` (a connected node-redis client) or `url`; `prefix`; `retainMs`;
+ * `clock`; `durability`.
  * @returns The store.
  *
  * @example
@@ -70,6 +90,7 @@ interface Stored {
  * import { createPayingFetch } from '@stipend/client';
  * import { createRedisBudgetStore } from '@stipend/stores/redis';
  *
+ * // Redis with appendonly yes and maxmemory-policy noeviction.
  * const budget = createRedisBudgetStore({ url: 'redis://127.0.0.1:6379', prefix: 'agents:' });
  * const payingFetch = createPayingFetch({ wallets: [], budget });
  * // …
@@ -86,9 +107,19 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
       'Use a positive whole number of ms.',
     );
   }
+  const clock = options.clock ?? 'redis';
+  if (clock !== 'redis' && clock !== 'caller') {
+    throw budgetInvalid(`Invalid clock ${String(clock)}.`, "Pass clock: 'redis' or 'caller'.");
+  }
   const redis = connectRedis(options, `the Redis budget "${prefix}"`);
 
-  function reservation(json: string, usd: string, state: string, committed?: string): Reservation {
+  function reservation(
+    json: string,
+    usd: string,
+    state: string,
+    committed?: string,
+    at?: string,
+  ): Reservation {
     let stored: Stored;
     try {
       stored = parseJson(json) as Stored;
@@ -104,7 +135,9 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
       id: stored.id,
       limits: Object.freeze(stored.limits.map(copyLimit)),
       usdMicros: BigInt(usd),
-      at: stored.at,
+      // The time it counts at is the `a` field (the Redis clock's, by default); older
+      // entries also kept it in the JSON.
+      at: at ? Number(at) : stored.at!,
       expiresAt: stored.exp,
       state: status,
       ...(status === 'committed' ? { committedUsdMicros: BigInt(committed ?? '0') } : {}),
@@ -128,7 +161,7 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
           details: { id: String(id) },
         });
       case 'committed': {
-        const full = reservation(reply[1]!, reply[3]!, 'c', reply[2]);
+        const full = reservation(reply[1]!, reply[3]!, 'c', reply[2], reply[4]);
         if (action === 'c' && full.committedUsdMicros === actual) return full;
         if (action === 'c') {
           throw new StipendError(
@@ -152,7 +185,7 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
         );
       }
       case 'released': {
-        if (action === 'x') return reservation(reply[1]!, reply[2]!, 'x');
+        if (action === 'x') return reservation(reply[1]!, reply[2]!, 'x', undefined, reply[3]);
         throw new StipendError(
           'BUDGET_CONFLICT',
           `Reservation "${id}" was released; it cannot be committed.`,
@@ -174,7 +207,7 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
           },
         );
       case 'ok':
-        return reservation(reply[1]!, reply[2]!, action, actual?.toString());
+        return reservation(reply[1]!, reply[2]!, action, actual?.toString(), reply[3]);
       default:
         throw unexpected(reply);
     }
@@ -182,16 +215,17 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
 
   async function get(id: string): Promise<Reservation | undefined> {
     if (typeof id !== 'string') return undefined;
-    const [json, usd, state, committed] = (await redis.send([
+    const [json, usd, state, committed, at] = (await redis.send([
       'HMGET',
       `${prefix}r:${id}`,
       'j',
       'u',
       's',
       'c',
+      'a',
     ])) as (string | null)[];
     if (!json || !usd || !state) return undefined;
-    return reservation(json, usd, state, committed ?? undefined);
+    return reservation(json, usd, state, committed ?? undefined, at ?? undefined);
   }
 
   return {
@@ -201,9 +235,7 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
     async reserve(request) {
       validateReserveRequest(request);
       const limits = request.limits.map(copyLimit);
-      const now = request.now;
       const scopes = [...new Set(limits.map((limit) => limit.scope))];
-      const spec = scopes.map((scope) => scopeSpec(scope, now, retainMs)).join('\n');
       const rolls = scopes.map((scope) =>
         Math.max(0, ...limits.filter((l) => l.scope === scope).map(rollingMs)),
       );
@@ -211,17 +243,16 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
         prefix,
         request.id,
         request.usdMicros.toString(),
-        score(now),
+        clock === 'caller' ? score(request.now) : '',
         score(request.expiresAt),
         stringifyJson({
           id: request.id,
           limits,
-          at: now,
           exp: request.expiresAt,
           meta: request.meta ? { ...request.meta } : undefined,
         }),
         String(retainMs),
-        spec,
+        scopes.map((scope) => encodeURIComponent(scope)).join('\n'),
         rolls.join(','),
         String(limits.length),
       ];
@@ -229,7 +260,6 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
         args.push(
           encodeURIComponent(limit.scope),
           kindOf(limit.window),
-          score(windowStart(limit.window, now)),
           limit.maxUsdMicros?.toString() ?? '',
           limit.maxCount?.toString() ?? '',
         );
@@ -242,7 +272,7 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
             id: request.id,
             limits: Object.freeze(limits),
             usdMicros: request.usdMicros,
-            at: now,
+            at: Number(reply[1]),
             expiresAt: request.expiresAt,
             state: 'held' as const,
             ...(request.meta ? { meta: Object.freeze({ ...request.meta }) } : {}),
@@ -260,7 +290,13 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
         };
       }
       if (reply[0] === 'exists') {
-        const existing = reservation(reply[1]!, reply[4]!, reply[2]!, reply[3] || undefined);
+        const existing = reservation(
+          reply[1]!,
+          reply[4]!,
+          reply[2]!,
+          reply[3] || undefined,
+          reply[5] ?? undefined,
+        );
         return { ok: true, reservation: sameReservation(existing, request, scopes) };
       }
       throw unexpected(reply);
@@ -307,9 +343,15 @@ export function createRedisBudgetStore(options: RedisBudgetStoreOptions): RedisB
       }
       const flat = (await redis.script(EXPIRED, [prefix, score(now)])) as string[];
       const due: { reservation: Reservation; seq: number }[] = [];
-      for (let i = 0; i + 2 < flat.length; i += 3) {
+      for (let i = 0; i + 3 < flat.length; i += 4) {
         due.push({
-          reservation: reservation(flat[i]!, flat[i + 1]!, 'h'),
+          reservation: reservation(
+            flat[i]!,
+            flat[i + 1]!,
+            'h',
+            undefined,
+            flat[i + 3] || undefined,
+          ),
           seq: Number(flat[i + 2]),
         });
       }
@@ -352,24 +394,6 @@ function sameReservation(
     );
   }
   return existing;
-}
-
-/** One scope's line of the spec the scripts keep with a reservation. */
-function scopeSpec(scope: string, at: number, retainMs: number): string {
-  const fields = [encodeURIComponent(scope)];
-  for (const unit of ['day', 'week', 'month'] as const) {
-    const start = windowStart({ kind: 'calendar', unit }, at);
-    const end = periodEnd(unit, start);
-    fields.push(score(start), String(Math.max(1, Math.ceil(end + retainMs - at))));
-  }
-  return fields.join('\t');
-}
-
-function periodEnd(unit: 'day' | 'week' | 'month', start: number): number {
-  if (unit === 'day') return start + DAY;
-  if (unit === 'week') return start + 7 * DAY;
-  const date = new Date(start);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
 }
 
 function kindOf(window: BudgetWindow): string {

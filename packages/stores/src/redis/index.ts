@@ -1,6 +1,6 @@
 /**
- * `@stipend/stores/redis`: a budget store and a spend ledger in Redis, for fleets of agents
- * on many machines sharing one budget. Node only.
+ * `@stipend/stores/redis`: a budget store, a spend ledger and the purchase journal in Redis,
+ * for fleets of agents on many machines sharing one budget. Node only.
  *
  * @module
  */
@@ -10,5 +10,15 @@ export {
   type RedisBudgetStore,
   type RedisBudgetStoreOptions,
 } from './budget.js';
-export type { RedisCommandClient, RedisConnectionOptions } from './connection.js';
+export {
+  checkDurability,
+  type RedisCommandClient,
+  type RedisConnectionOptions,
+  type RedisDurability,
+} from './connection.js';
 export { createRedisLedger, type RedisLedger, type RedisLedgerOptions } from './ledger.js';
+export {
+  createRedisPurchaseJournal,
+  type RedisPurchaseJournal,
+  type RedisPurchaseJournalOptions,
+} from './purchases.js';

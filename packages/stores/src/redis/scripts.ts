@@ -238,26 +238,111 @@ end
 `;
 
 /**
- * Reserve. ARGV: prefix, id, usd, at, expiry score, json, retainMs, scope spec, longest
- * rolling ms per scope (comma-separated), number of limits, then per limit: scope (encoded),
- * kind (total | rolling:<ms> | day | week | month), window start, max µUSD or '', max count
- * or ''.
- * Returns {'exists', j, s, c, u} | {'refused', limitIndex, 'usd'|'count', remaining} | {'ok'}.
+ * UTC calendar periods in Lua, from a time in ms: the same starts as `windowStart` of
+ * `@stipend/client` (a day; an ISO week from Monday; a month), so that a reservation stamped
+ * with the server's clock lands in the periods every process reads. Pinned against
+ * `windowStart` by `clock.test.ts`. Days ↔ civil dates after H. Hinnant's algorithms.
  */
-export const RESERVE = `${BIGNUM}${SUMS}
-local P, id, usd, at, exp, json, retain, spec, rolls = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
-local atN = tonumber(at)
+export const CALENDAR = `
+local DAY = 86400000
+local function fdiv(a, b) return math.floor(a / b) end
+local function civil(days)
+  local z = days + 719468
+  local era = fdiv(z, 146097)
+  local doe = z - era * 146097
+  local yoe = fdiv(doe - fdiv(doe, 1460) + fdiv(doe, 36524) - fdiv(doe, 146096), 365)
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + fdiv(yoe, 4) - fdiv(yoe, 100))
+  local mp = fdiv(5 * doy + 2, 153)
+  local m = mp + 3
+  if mp >= 10 then m = mp - 9 end
+  if m <= 2 then y = y + 1 end
+  return y, m
+end
+local function daysFrom(y, m)
+  if m <= 2 then y = y - 1 end
+  local era = fdiv(y, 400)
+  local yoe = y - era * 400
+  local mp = m - 3
+  if m <= 2 then mp = m + 9 end
+  local doy = fdiv(153 * mp + 2, 5)
+  return era * 146097 + yoe * 365 + fdiv(yoe, 4) - fdiv(yoe, 100) + doy - 719468
+end
+-- Start and end (ms) of the period of unit ('day' | 'week' | 'month') holding time t.
+local function period(unit, t)
+  local d = fdiv(t, DAY)
+  if unit == 'day' then return d * DAY, (d + 1) * DAY end
+  if unit == 'week' then
+    local monday = d - (d + 3) % 7
+    return monday * DAY, (monday + 7) * DAY
+  end
+  local y, m = civil(d)
+  local ny, nm = y, m + 1
+  if nm > 12 then ny, nm = y + 1, 1 end
+  return daysFrom(y, m) * DAY, daysFrom(ny, nm) * DAY
+end
+local function ms(n) return string.format('%.0f', n) end
+local function num(n)
+  if n == math.floor(n) then return string.format('%.0f', n) end
+  return string.format('%.17g', n)
+end
+`;
+
+/**
+ * Reserve. ARGV: prefix, id, usd, at ('' = now by the Redis server's clock, `TIME`), expiry
+ * score, json, retainMs, scopes (encoded, newline-separated), longest rolling ms per scope
+ * (comma-separated), number of limits, then per limit: scope (encoded), kind (total |
+ * rolling:<ms> | day | week | month), max µUSD or '', max count or ''.
+ *
+ * Window starts and calendar periods are computed here from the time the spend counts at, so
+ * that with the server's clock every process counts a spend in the same periods.
+ *
+ * Trimming (finding 17): a scope's time index drops only committed members older than the
+ * longest rolling window (or retainMs) before min(server time, at): a caller whose clock runs
+ * ahead cannot trim relative to its future, and held members (money that may still move)
+ * are never trimmed.
+ *
+ * Returns {'exists', j, s, c, u, a} | {'refused', limitIndex, 'usd'|'count', remaining} |
+ * {'ok', at}.
+ */
+export const RESERVE = `${BIGNUM}${SUMS}${CALENDAR}
+local P, id, usd, atArg, exp, json, retain, scopeList, rolls = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
 local rkey = P .. 'r:' .. id
 if redis.call('EXISTS', rkey) == 1 then
-  local f = redis.call('HMGET', rkey, 'j', 's', 'c', 'u')
-  return { 'exists', f[1], f[2], f[3] or '', f[4] }
+  local f = redis.call('HMGET', rkey, 'j', 's', 'c', 'u', 'a')
+  return { 'exists', f[1], f[2], f[3] or '', f[4], f[5] }
 end
+if redis.replicate_commands then redis.replicate_commands() end
+local clock = redis.call('TIME')
+local serverNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local atN = serverNow
+if atArg ~= '' then atN = tonumber(atArg) end
+local at = num(atN)
+local lines = {}
+for _, e in ipairs(split(scopeList, '\\n')) do
+  local fields = { e }
+  for _, unit in ipairs(UNITS) do
+    local start, stop = period(unit, atN)
+    local ttl = math.ceil(stop + retain - atN)
+    if ttl < 1 then ttl = 1 end
+    fields[#fields + 1] = ms(start)
+    fields[#fields + 1] = ms(ttl)
+  end
+  lines[#lines + 1] = table.concat(fields, '\\t')
+end
+local spec = table.concat(lines, '\\n')
 local amount = big(usd)
 local cache = {}
 local nlimits = tonumber(ARGV[10])
 for i = 1, nlimits do
-  local o = 10 + (i - 1) * 5
-  local e, kind, start, max, maxCount = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
+  local o = 10 + (i - 1) * 4
+  local e, kind, max, maxCount = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local start = '-inf'
+  if string.sub(kind, 1, 8) == 'rolling:' then
+    start = num(atN - tonumber(string.sub(kind, 9)))
+  elseif kind ~= 'total' then
+    start = ms(period(kind, atN))
+  end
   local key = e .. '\\n' .. kind .. '\\n' .. start
   local s = cache[key]
   if not s then
@@ -285,6 +370,8 @@ redis.call('HSET', rkey, 'j', json, 'u', usd, 's', 'h', 'q', seq, 'a', at, 'k', 
 redis.call('ZADD', P .. 'held', exp, id)
 local member = 'h' .. usd .. ':' .. id
 local longest = split(rolls, ',')
+local horizon = atN
+if serverNow < horizon then horizon = serverNow end
 for i, scope in ipairs(scopes(spec)) do
   local e = scope.e
   local tkey = P .. 't:' .. e
@@ -309,38 +396,37 @@ for i, scope in ipairs(scopes(spec)) do
   end
   local keep = seen
   if retain > keep then keep = retain end
-  local cutoff = '(' .. string.format('%.17g', atN - keep)
+  local cutoff = '(' .. num(horizon - keep)
   local old = redis.call('ZRANGEBYSCORE', zkey, '-inf', cutoff, 'WITHSCORES')
   for j = 1, #old, 2 do
     local state, gone = contribution(old[j])
-    adjust(P, e, tonumber(old[j + 1]), function(h, c, n)
-      if state == 'h' then return sub(h, big(gone)), c, n - 1 end
-      return h, sub(c, big(gone)), n - 1
-    end)
+    if state == 'c' then
+      adjust(P, e, tonumber(old[j + 1]), function(h, c, n) return h, sub(c, big(gone)), n - 1 end)
+      redis.call('ZREM', zkey, old[j])
+    end
   end
-  if #old > 0 then redis.call('ZREMRANGEBYSCORE', zkey, '-inf', cutoff) end
 end
-return { 'ok' }
+return { 'ok', at }
 `;
 
 /**
  * Commit (`ARGV[4]` = 'c') or release ('x'). ARGV: prefix, id, actual µUSD ('' for a
- * release), action, retainMs. Returns {'notfound'} | {'committed', j, c, u} |
- * {'released', j, u} | {'over', j, u} | {'ok', j, u}.
+ * release), action, retainMs. Returns {'notfound'} | {'committed', j, c, u, a} |
+ * {'released', j, u, a} | {'over', j, u, a} | {'ok', j, u, a}.
  */
 export const SETTLE = `${BIGNUM}${SUMS}
 local P, id, actual, action, retain = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local rkey = P .. 'r:' .. id
 local f = redis.call('HMGET', rkey, 'j', 's', 'c', 'u', 'k', 'a')
 if not f[1] then return { 'notfound' } end
-if f[2] == 'c' then return { 'committed', f[1], f[3], f[4] } end
-if f[2] == 'x' then return { 'released', f[1], f[4] } end
+if f[2] == 'c' then return { 'committed', f[1], f[3], f[4], f[6] } end
+if f[2] == 'x' then return { 'released', f[1], f[4], f[6] } end
 local usd = f[4]
 local amount = big(usd)
 local paid = {0}
 if action == 'c' then
   paid = big(actual)
-  if cmp(paid, amount) > 0 then return { 'over', f[1], usd } end
+  if cmp(paid, amount) > 0 then return { 'over', f[1], usd, f[6] } end
 end
 local member = 'h' .. usd .. ':' .. id
 for _, scope in ipairs(scopes(f[5])) do
@@ -376,7 +462,7 @@ else
 end
 redis.call('ZREM', P .. 'held', id)
 redis.call('PEXPIRE', rkey, retain)
-return { 'ok', f[1], usd }
+return { 'ok', f[1], usd, f[6] }
 `;
 
 /** Usage of one scope in one window. ARGV: prefix, scope (encoded), kind, start. */
@@ -386,18 +472,19 @@ return { str(held), str(committed), tostring(n) }
 `;
 
 /**
- * Held reservations due at `now`. ARGV: prefix, now score. Returns, per reservation, three
- * entries: j, u and q (its insertion number).
+ * Held reservations due at `now`. ARGV: prefix, now score. Returns, per reservation, four
+ * entries: j, u, q (its insertion number) and a (the time it counts at).
  */
 export const EXPIRED = `
 local P = ARGV[1]
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'held', '-inf', ARGV[2])) do
-  local f = redis.call('HMGET', P .. 'r:' .. id, 'j', 'u', 'q', 's')
+  local f = redis.call('HMGET', P .. 'r:' .. id, 'j', 'u', 'q', 's', 'a')
   if f[1] and f[4] == 'h' then
     out[#out + 1] = f[1]
     out[#out + 1] = f[2]
     out[#out + 1] = f[3]
+    out[#out + 1] = f[5] or ''
   end
 end
 return out

@@ -1,10 +1,22 @@
 /**
  * Starts a real `redis-server` (Debian's, installed by .ci/run) on 127.0.0.1 and a free port,
- * without persistence, for tests. The process is killed on `stop()`, and on exit or a signal
- * of the test process.
+ * for tests: durable as the Redis stores require (AOF `everysec` in a temporary folder,
+ * `noeviction`) unless told otherwise. The process is killed on `stop()`, and on exit or a
+ * signal of the test process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /** `aof` (default: appendonly yes, everysec) or `none` (no AOF, no RDB snapshots). */
+  readonly persistence?: 'aof' | 'none';
+  /** More `--name value` arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
+  readonly args?: readonly string[];
+}
 
 /** A running redis-server. */
 export interface RedisServer {
@@ -26,12 +38,12 @@ const BINARY = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
  * await redis.stop();
  * ```
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await launch(port);
+      return await launch(port, options);
     } catch (error) {
       lastError = error;
     }
@@ -39,7 +51,12 @@ export async function startRedisServer(): Promise<RedisServer> {
   throw lastError;
 }
 
-async function launch(port: number): Promise<RedisServer> {
+async function launch(port: number, options: RedisServerOptions): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'stipend-redis-'));
+  const persistence =
+    options.persistence === 'none'
+      ? ['--appendonly', 'no']
+      : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
   const child = spawn(
     BINARY,
     [
@@ -47,15 +64,18 @@ async function launch(port: number): Promise<RedisServer> {
       String(port),
       '--bind',
       '127.0.0.1',
+      '--dir',
+      dir,
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...persistence,
       '--loglevel',
       'warning',
+      ...(options.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   let output = '';
