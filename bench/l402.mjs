@@ -364,10 +364,10 @@ async function main() {
     `| one round trip per call once a credential is held | Stipend ${merged['stipend reused'].trips.toFixed(2)} | ${merged['stipend reused'].trips <= 1.0001 ? 'yes' : 'no'} |`,
   );
   console.log(
-    `| paid call: ≤ 0.5× the peer's client CPU | ${ratio('stipend paid', 'alby paid')}× | ${merged['stipend paid'].cpu <= merged['alby paid'].cpu / 2 ? 'yes' : 'no'} |`,
+    `| paid call: ≤ 1.1× the peer's client CPU, still verifying the invoice signature (issue 12) | ${ratio('stipend paid', 'alby paid')}× | ${merged['stipend paid'].cpu <= merged['alby paid'].cpu * 1.1 ? 'yes' : 'no'} |`,
   );
   console.log(
-    `| reused call: ≤ 0.5× the peer's client CPU (peer given its credentials back) | ${ratio('stipend reused', 'alby reused (credentials passed back)')}× | ${merged['stipend reused'].cpu <= merged['alby reused (credentials passed back)'].cpu / 2 ? 'yes' : 'no'} |`,
+    `| held credential: ≤ 1.0× the peer's client CPU (peer given its credentials back; issue 12) | ${ratio('stipend reused', 'alby reused (credentials passed back)')}× | ${merged['stipend reused'].cpu <= merged['alby reused (credentials passed back)'].cpu ? 'yes' : 'no'} |`,
   );
   console.log(
     `| reused call vs the peer without a credential store (it pays again: ${merged['alby paid'].trips.toFixed(0)} round trips + a payment) | ${ratio('stipend reused', 'alby paid')}× | ${merged['stipend reused'].cpu <= merged['alby paid'].cpu / 2 ? 'yes' : 'no'} |`,

@@ -5,7 +5,7 @@ import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 
 /**
- * min / median / p99 / max (and the count) of a list of numbers.
+ * min / median / mean / p99 / max (and the count) of a list of numbers.
  * @param {readonly number[]} samples
  */
 export function summarize(samples) {
@@ -15,6 +15,7 @@ export function summarize(samples) {
     n: sorted.length,
     min: sorted[0],
     median: at(0.5),
+    mean: sorted.reduce((sum, x) => sum + x, 0) / Math.max(1, sorted.length),
     p99: at(0.99),
     max: sorted[sorted.length - 1],
   };

@@ -1,13 +1,20 @@
-// Browser bundle sizes (figures, never assertions): each entry below is bundled with esbuild
-// for the browser (ESM, minified, es2022), as an application would ship it, and measured
-// minified and gzipped (level 9). Stipend resolves to its built dist/ (`pnpm build` first).
+// Browser bundle sizes (figures, never assertions), the way issue 12 measures them: each entry
+// below is what an application writes, bundled with plain esbuild (`--bundle --minify
+// --format=esm --platform=browser`, es2022) and NO externals, then gzipped at level 9.
 //
-// What loads on the page is measured: targets of dynamic `import()` (loaded only when a
-// feature that needs them is used: the CDP SDK behind cdpAccount() in @stipend/wallet-evm,
-// Node's crypto fallback in Alby's tools, viem's optional websocket and CCIP code) are left
-// out of every bundle alike and listed.
+// - A bundle that needs an external (a Node built-in, an optional SDK it cannot resolve) does
+//   not build, and the row says so with esbuild's own error: nothing is left out to make a
+//   figure look smaller. Targets of dynamic `import()` are bundled like the rest (and listed).
+// - One copy per package version, as an npm install would have it (pnpm installs viem twice,
+//   once per `zod` peer variant; an app would ship one viem). Copies of different versions
+//   stay, and are reported.
+// - A target that needs an entry `@stipend/client` does not export yet (`/core`, `/x402`,
+//   `/l402`, `/mpp`) is reported as "entry not built yet", not measured against another entry.
 //
-// Run with `pnpm bench`, or `node bench/size.mjs` after building.
+// Stipend resolves to its built dist/ (`pnpm bench` builds first). `node bench/size.mjs --source`
+// bundles Stipend from its TypeScript sources instead (no build needed; for development).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -16,25 +23,110 @@ import { emit } from './lib.mjs';
 
 /** A fixed dev key (anvil's account #1): bundles only, nothing is signed. */
 const KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = join(here, '..');
 
+/**
+ * The bundles. `needs`: entries of `@stipend/client` the source imports (checked against its
+ * package.json `exports`). `goal`: issue 12's gzipped ceiling. `peer`: a reference client.
+ */
 export const BUNDLES = [
   {
     id: 'client',
-    label: '`@stipend/client` alone',
+    label: '`@stipend/client` (drop-in: `createPayingFetch` with all three protocols)',
     source: `import { createPayingFetch } from '@stipend/client';
 globalThis.payingFetch = createPayingFetch;`,
-    goal: { gzip: 10_000, text: '≤ 10 kB gzipped' },
+    goal: { gzip: 28_000, text: 'all three protocols ≤ 28 kB gzipped' },
+  },
+  {
+    id: 'core-x402',
+    label: '`@stipend/client/core` + `/x402`',
+    needs: ['./core', './x402'],
+    source: `import { createPayingFetch } from '@stipend/client/core';
+import { x402Adapter } from '@stipend/client/x402';
+globalThis.payingFetch = createPayingFetch({ adapters: [x402Adapter()] });`,
+    goal: { gzip: 15_000, text: 'core + x402 ≤ 15 kB gzipped' },
+  },
+  {
+    id: 'core-x402-evm',
+    label: '`@stipend/client/core` + `/x402` + `@stipend/wallet-evm` + viem private-key account',
+    needs: ['./core', './x402'],
+    source: `import { createPayingFetch } from '@stipend/client/core';
+import { x402Adapter } from '@stipend/client/x402';
+import { evmWallet } from '@stipend/wallet-evm';
+import { privateKeyToAccount } from 'viem/accounts';
+globalThis.payingFetch = createPayingFetch({
+  adapters: [x402Adapter()],
+  wallets: [evmWallet({ account: privateKeyToAccount('${KEY}') })],
+});`,
+    goal: { gzip: 40_000, text: 'core + x402 + wallet-evm + viem account ≤ 40 kB gzipped' },
+  },
+  {
+    id: 'core-l402-lnd-rest',
+    label: '`@stipend/client/core` + `/l402` + `@stipend/wallet-lightning` (LND REST backend)',
+    needs: ['./core', './l402'],
+    source: `import { createPayingFetch } from '@stipend/client/core';
+import { l402Adapter } from '@stipend/client/l402';
+import { lightningWallet, lndRestBackend } from '@stipend/wallet-lightning';
+globalThis.payingFetch = createPayingFetch({
+  adapters: [l402Adapter()],
+  wallets: [lightningWallet({
+    network: 'mainnet',
+    backend: lndRestBackend({ url: 'https://127.0.0.1:8080', macaroon: '00' }),
+  })],
+});`,
+    goal: { gzip: 30_000, text: 'core + L402 + wallet-lightning builds and ≤ 30 kB gzipped' },
+  },
+  {
+    id: 'core-l402-nwc',
+    label: '`@stipend/client/core` + `/l402` + `@stipend/wallet-lightning` (NWC backend)',
+    needs: ['./core', './l402'],
+    source: `import { createPayingFetch } from '@stipend/client/core';
+import { l402Adapter } from '@stipend/client/l402';
+import { lightningWallet, nwcBackend } from '@stipend/wallet-lightning';
+globalThis.payingFetch = createPayingFetch({
+  adapters: [l402Adapter()],
+  wallets: [lightningWallet({
+    network: 'mainnet',
+    backend: nwcBackend({ url: 'nostr+walletconnect://0?relay=wss://relay.example&secret=00' }),
+  })],
+});`,
+    goal: { gzip: 30_000, text: 'core + L402 + wallet-lightning builds and ≤ 30 kB gzipped' },
+  },
+  {
+    id: 'core-mpp-stripe',
+    label: '`@stipend/client/core` + `/mpp` + `@stipend/wallet-stripe` (callback mode)',
+    needs: ['./core', './mpp'],
+    source: `import { createPayingFetch } from '@stipend/client/core';
+import { mppAdapter } from '@stipend/client/mpp';
+import { stripeWallet } from '@stipend/wallet-stripe';
+globalThis.payingFetch = createPayingFetch({
+  adapters: [mppAdapter()],
+  wallets: [stripeWallet({ createToken: async () => ({ id: 'spt_x' }) })],
+});`,
+    goal: { gzip: 20_000, text: 'core + MPP + wallet-stripe (callback) ≤ 20 kB gzipped' },
   },
   {
     id: 'client-evm',
-    label: '`@stipend/client` + `@stipend/wallet-evm` + viem private-key account',
+    label: '`@stipend/client` (drop-in) + `@stipend/wallet-evm` + viem private-key account',
     source: `import { createPayingFetch } from '@stipend/client';
 import { evmWallet } from '@stipend/wallet-evm';
 import { privateKeyToAccount } from 'viem/accounts';
 globalThis.payingFetch = createPayingFetch({
   wallets: [evmWallet({ account: privateKeyToAccount('${KEY}') })],
 });`,
-    goal: { gzip: 40_000, text: '≤ 40 kB gzipped' },
+  },
+  {
+    id: 'client-lightning',
+    label: '`@stipend/client` (drop-in) + `@stipend/wallet-lightning` (LND REST backend)',
+    source: `import { createPayingFetch } from '@stipend/client';
+import { lightningWallet, lndRestBackend } from '@stipend/wallet-lightning';
+globalThis.payingFetch = createPayingFetch({
+  wallets: [lightningWallet({
+    network: 'mainnet',
+    backend: lndRestBackend({ url: 'https://127.0.0.1:8080', macaroon: '00' }),
+  })],
+});`,
   },
   {
     id: 'x402-fetch',
@@ -67,52 +159,118 @@ globalThis.fetch402 = fetch402;`,
   },
 ];
 
-/** Leaves every dynamic import() out of the bundle, and records it. */
-function lazyImports(seen) {
+/** The entries `@stipend/client` exports today (from its package.json). */
+export function clientEntries() {
+  const manifest = JSON.parse(
+    readFileSync(join(root, 'packages', 'client', 'package.json'), 'utf8'),
+  );
+  return new Set(Object.keys(manifest.exports ?? {}));
+}
+
+/**
+ * One copy per package version, as npm or a flat install would have it: pnpm installs some
+ * packages twice at the same version (once per peer variant: viem with zod 3 and with zod 4),
+ * which no app installing these clients with npm would ship. Every bare import resolves as
+ * usual, then to the first copy seen of that package at that version (`viem` from
+ * bench/node_modules first). Different versions stay apart, and are reported as duplicates.
+ * Targets of dynamic `import()` are recorded (and bundled like everything else).
+ */
+function oneCopyPerVersion(dynamic) {
+  const canonical = new Map();
+  const versions = new Map();
+  const versionOf = (dir) => {
+    if (!versions.has(dir)) {
+      try {
+        versions.set(dir, JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version);
+      } catch {
+        versions.set(dir, undefined);
+      }
+    }
+    return versions.get(dir);
+  };
   return {
-    name: 'lazy-imports',
+    name: 'one-copy-per-version',
     setup(b) {
-      b.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind !== 'dynamic-import') return undefined;
-        seen.add(args.path);
-        return { path: args.path, external: true };
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.kind === 'dynamic-import') dynamic.add(args.path);
+        if (args.pluginData?.resolving || args.path.startsWith('node:')) return undefined;
+        const isViem = /^viem(\/|$)/.test(args.path);
+        const result = await b.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: isViem ? here : args.resolveDir,
+          pluginData: { resolving: true },
+        });
+        if (result.errors.length > 0 || result.external) return undefined;
+        const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/@.][^/]*)\//.exec(result.path);
+        if (!match) return { path: result.path, sideEffects: result.sideEffects };
+        const dir = match[1];
+        const name = /node_modules\/((?:@[^/]+\/)?[^/]+)$/.exec(dir)[1];
+        const key = `${name}@${versionOf(dir)}`;
+        if (!canonical.has(key)) canonical.set(key, dir);
+        const path = canonical.get(key) + result.path.slice(dir.length);
+        return { path, sideEffects: result.sideEffects };
       });
     },
   };
 }
 
-/** Bundles one entry; sizes in bytes and the largest packages in it. */
-export async function measure(source, resolveDir) {
-  const lazy = new Set();
-  const result = await build({
-    stdin: { contents: source, resolveDir, loader: 'js' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    legalComments: 'none',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-    plugins: [lazyImports(lazy)],
-  });
+/** `pkg` of a bundled file, and the folder its copy is installed in. */
+function packageOf(file) {
+  const own = /packages\/([^/]+)\/(?:dist|src)\/(.+)$/.exec(file);
+  if (own) return { name: `@stipend/${own[1]}`, copy: `packages/${own[1]}`, own };
+  const match = /^(.*node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+))\//.exec(
+    file,
+  );
+  return match ? { name: match[2], copy: match[1] } : { name: file, copy: file };
+}
+
+/**
+ * Bundles one entry with plain esbuild and no externals. Sizes in bytes, the largest packages,
+ * packages present in more than one copy, dynamic imports bundled; or `error` when it does
+ * not build.
+ */
+export async function measure(source, options = {}) {
+  const dynamic = new Set();
+  let result;
+  try {
+    result = await build({
+      stdin: { contents: source, resolveDir: here, loader: 'js' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      legalComments: 'none',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      ...(options.fromSource ? { conditions: ['@stipend/source'] } : {}),
+      plugins: [oneCopyPerVersion(dynamic)],
+    });
+  } catch (error) {
+    const errors = (error.errors ?? [{ text: String(error.message ?? error) }]).map(
+      (e) => `${e.text}${e.location ? ` (${e.location.file})` : ''}`,
+    );
+    return {
+      error: `does not build without externals: ${[...new Set(errors)].slice(0, 3).join('; ')}`,
+    };
+  }
   const code = result.outputFiles[0].contents;
   const byPackage = {};
+  const copies = {};
   /** Stipend's own bytes per package folder (`client/policy`, `client/protocols/x402`…). */
   const byFolder = {};
   for (const [file, { bytesInOutput }] of Object.entries(
     Object.values(result.metafile.outputs)[0].inputs,
   )) {
     if (file === '<stdin>') continue;
-    const own = /packages\/([^/]+)\/dist\/(.+)$/.exec(file);
-    const pkg = own
-      ? `@stipend/${own[1]}`
-      : (/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ??
-        file);
-    byPackage[pkg] = (byPackage[pkg] ?? 0) + bytesInOutput;
+    const { name, copy, own } = packageOf(file);
+    byPackage[name] = (byPackage[name] ?? 0) + bytesInOutput;
+    copies[name] ??= new Set();
+    copies[name].add(copy);
     if (own) {
-      const parts = own[2].replace(/\.js$/, '').split('/');
+      const parts = own[2].replace(/\.[jt]s$/, '').split('/');
       const folder = `${own[1]}/${parts.slice(0, parts[0] === 'protocols' ? 2 : 1).join('/')}`;
       byFolder[folder] = (byFolder[folder] ?? 0) + bytesInOutput;
     }
@@ -128,8 +286,31 @@ export async function measure(source, resolveDir) {
     gzip: gzipSync(code, { level: 9 }).length,
     packages: sorted(byPackage),
     folders: sorted(byFolder),
-    lazy: [...lazy].sort(),
+    duplicates: Object.entries(copies)
+      .filter(([, set]) => set.size > 1)
+      .map(([name, set]) => ({ name, copies: set.size })),
+    viemCopies: copies.viem?.size ?? 0,
+    dynamic: [...dynamic].sort(),
   };
+}
+
+/** Measures every bundle; targets whose client entries are missing are not measured. */
+export async function measureAll(options = {}) {
+  const entries = clientEntries();
+  const rows = [];
+  for (const bundle of BUNDLES) {
+    const missing = (bundle.needs ?? []).filter((entry) => !entries.has(entry));
+    const { source: _source, ...row } = bundle;
+    if (missing.length > 0) {
+      rows.push({
+        ...row,
+        notBuilt: `entry not built yet: ${missing.map((e) => `@stipend/client${e.slice(1)}`).join(', ')} not in packages/client/package.json exports`,
+      });
+      continue;
+    }
+    rows.push({ ...row, ...(await measure(bundle.source, options)) });
+  }
+  return rows;
 }
 
 /**
@@ -177,28 +358,42 @@ function messageBytes(code) {
   return { minified: bytes, gzipWithout: gzipSync(stripped, { level: 9 }).length };
 }
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+/** The goal cell of a row: met / not met / does not build / entry not built yet / peer. */
+export function goalCell(row, yes = (ok) => (ok ? 'met' : 'not met')) {
+  if (row.peer) return 'peer';
+  if (!row.goal) return 'figure only';
+  if (row.notBuilt) return `${row.goal.text}: ${row.notBuilt}`;
+  if (row.error) return `${row.goal.text}: ${yes(false)} (does not build)`;
+  return `${row.goal.text}: ${yes(row.gzip <= row.goal.gzip)}`;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const rows = [];
-  for (const bundle of BUNDLES) {
-    rows.push({ ...bundle, ...(await measure(bundle.source, here)) });
-  }
+  const fromSource = process.argv.includes('--source');
+  const rows = await measureAll({ fromSource });
   const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
-  console.log('\n## Browser bundle sizes (esbuild, ESM, minified, es2022; gzip -9)\n');
-  console.log('| bundle | minified | gzipped | goal | largest parts (minified) |');
-  console.log('|---|---:|---:|---|---|');
+  console.log(
+    `\n## Browser bundle sizes (plain esbuild, no externals, ESM, minified, es2022; gzip -9; Stipend from ${fromSource ? 'src/' : 'dist/'})\n`,
+  );
+  console.log('| bundle | minified | gzipped | goal | largest parts (minified) | viem copies |');
+  console.log('|---|---:|---:|---|---|---:|');
   for (const row of rows) {
-    const goal = row.goal
-      ? `${row.goal.text}: ${row.gzip <= row.goal.gzip ? 'met' : 'not met'}`
-      : 'peer';
+    if (row.notBuilt || row.error) {
+      console.log(`| ${row.label} | | | ${goalCell(row)} | ${row.notBuilt ?? row.error} | |`);
+      continue;
+    }
     const parts = row.packages
       .slice(0, 4)
       .map((p) => `${p.name} ${kB(p.bytes)}`)
       .join(', ');
-    console.log(`| ${row.label} | ${kB(row.minified)} | ${kB(row.gzip)} | ${goal} | ${parts} |`);
+    console.log(
+      `| ${row.label} | ${kB(row.minified)} | ${kB(row.gzip)} | ${goalCell(row)} | ${parts} | ${row.viemCopies} |`,
+    );
   }
-  emit({
-    bench: 'size',
-    bundles: rows.map(({ source: _source, ...row }) => row),
-  });
+  const duplicated = rows.filter((row) => row.duplicates?.length > 0);
+  for (const row of duplicated) {
+    console.log(
+      `\n${row.label}: more than one copy of ${row.duplicates.map((d) => `${d.name} (×${d.copies})`).join(', ')}.`,
+    );
+  }
+  emit({ bench: 'size', fromSource, bundles: rows });
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 const entries: Record<string, () => Promise<Record<string, unknown>>> = {
   '@stipend/client': () => import('@stipend/client'),
   '@stipend/wallet-evm': () => import('@stipend/wallet-evm'),
+  '@stipend/wallet-evm/cdp': () => import('@stipend/wallet-evm/cdp'),
   '@stipend/wallet-lightning': () => import('@stipend/wallet-lightning'),
   '@stipend/wallet-stripe': () => import('@stipend/wallet-stripe'),
   '@stipend/authority': () => import('@stipend/authority'),

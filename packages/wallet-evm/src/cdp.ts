@@ -1,12 +1,13 @@
 /**
- * `cdpAccount`: a signer backed by a Coinbase Developer Platform (CDP) server wallet, for
- * `evmWallet({ account })`.
+ * `@stipend/wallet-evm/cdp`: `cdpAccount`, a signer backed by a Coinbase Developer Platform
+ * (CDP) server wallet, for `evmWallet({ account })`.
  *
- * Package: `@coinbase/cdp-sdk` (1.57). It is the SDK Coinbase maintains for CDP's v2 Server
- * Wallets (keys held in CDP's enclave, every signature a call to the Wallet API); the older
- * `@coinbase/coinbase-sdk` served the v1 wallets and is no longer where new wallet features
- * land. The SDK is loaded lazily, so `@stipend/wallet-evm` users who never call `cdpAccount`
- * never load it.
+ * Package: `@coinbase/cdp-sdk` (an optional peer, install it to use this entry). It is the SDK
+ * Coinbase maintains for CDP's v2 Server Wallets (keys held in CDP's enclave, every signature
+ * a call to the Wallet API); the older `@coinbase/coinbase-sdk` served the v1 wallets and is no
+ * longer where new wallet features land. This entry is apart from `@stipend/wallet-evm` so
+ * that the main entry bundles for browsers without the SDK; the SDK itself is loaded only when
+ * `cdpAccount` makes a client.
  *
  * @module
  */
@@ -45,7 +46,8 @@ export interface CdpAccountOptions {
  *
  * @example
  * ```ts
- * import { cdpAccount, evmWallet } from '@stipend/wallet-evm';
+ * import { evmWallet } from '@stipend/wallet-evm';
+ * import { cdpAccount } from '@stipend/wallet-evm/cdp';
  *
  * const account = await cdpAccount({ name: 'agent-payer' }); // credentials from CDP_* variables
  * const wallet = evmWallet({ account });
@@ -53,7 +55,7 @@ export interface CdpAccountOptions {
  */
 export async function cdpAccount(options: CdpAccountOptions): Promise<EvmSigner> {
   if (!options.address && !options.name) {
-    throw new Error('cdpAccount needs the server account: pass { address } or { name }.');
+    throw new TypeError('cdpAccount needs the server account: pass { address } or { name }.');
   }
   if (!options.telemetry) quietTelemetry();
   let client = options.client;

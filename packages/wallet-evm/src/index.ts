@@ -1,12 +1,13 @@
 /**
  * `@stipend/wallet-evm`: x402 `exact`/`upto` (EIP-3009, Permit2) and MPP `evm.charge`
- * payments with any viem account that signs typed data, or a Coinbase CDP server wallet.
+ * payments with any viem account that signs typed data. Browser-ready: it bundles with plain
+ * esbuild, no externals. Coinbase CDP server wallets are in their own entry,
+ * `@stipend/wallet-evm/cdp` (Node only, `@coinbase/cdp-sdk` is an optional peer).
  *
- * It depends on `@stipend/client` for types and errors only; the client never imports it.
+ * It peers on `@stipend/client` (types and errors) and `viem`; the client never imports it.
  *
  * @module
  */
-export { type CdpAccountOptions, cdpAccount } from './cdp.js';
 export {
   EXACT_PERMIT2_TYPES,
   PERMIT2_ADDRESS,

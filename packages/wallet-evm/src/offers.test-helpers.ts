@@ -31,6 +31,8 @@ export function x402Offer(
     extra?: Record<string, unknown>;
     overrides?: Record<string, unknown>;
     approvalRequired?: boolean;
+    /** The offer's id (the adapter's differs per challenge form, e.g. `pre-v2` vs `v2`). */
+    id?: string;
   } = {},
 ): PaymentOffer {
   const scheme = options.scheme ?? 'exact';
@@ -51,7 +53,7 @@ export function x402Offer(
     ...options.overrides,
   };
   return freezeOffer({
-    id: `x402_${scheme}_${value}`,
+    id: options.id ?? `x402_${scheme}_${value}`,
     protocol: 'x402',
     scheme,
     amount: amount(value, unit(network, asset)),
@@ -120,13 +122,20 @@ export function mppChargeOffer(
   });
 }
 
-/** A `PayContext` for tests. */
+let purchases = 0;
+
+/** A `PayContext` for tests: a new purchase (idempotency key) unless one is given. */
 export function payContext(
-  overrides: { now?: number; maxAuthorizationTtlSec?: number; signal?: AbortSignal } = {},
+  overrides: {
+    now?: number;
+    maxAuthorizationTtlSec?: number;
+    signal?: AbortSignal;
+    idempotencyKey?: string;
+  } = {},
 ) {
   return {
     request: { method: 'GET', url: 'https://api.example.com/r' },
-    idempotencyKey: 'k',
+    idempotencyKey: overrides.idempotencyKey ?? `purchase-${++purchases}`,
     maxAuthorizationTtlSec: overrides.maxAuthorizationTtlSec ?? 3600,
     reservationId: 'r_1',
     now: overrides.now ?? 1_740_672_089_000,

@@ -16,12 +16,19 @@ export interface Eip3009Plan {
   readonly token: Address;
   readonly to: Address;
   readonly value: bigint;
-  readonly domain: { readonly name: string; readonly version: string };
+  /**
+   * The token's EIP-712 domain. `undefined` for an MPP charge, whose challenge does not name
+   * it: the wallet resolves it (its `domains` option, or the token contract) before signing.
+   */
+  readonly domain: { readonly name: string; readonly version: string } | undefined;
   /** Seconds the authorization may stay valid, before the policy's cap. */
   readonly ttlSec: number;
   /** `validAfter` relative to now: 'zero' (x402 v2, MPP) or 'tenMinutesAgo' (x402 v1). */
   readonly validAfter: 'zero' | 'tenMinutesAgo';
-  /** A nonce the protocol fixes (MPP: the challenge hash); otherwise random. */
+  /**
+   * A nonce the protocol fixes (MPP: the challenge hash); otherwise the purchase's own nonce
+   * (`nonce.ts`), derived from its idempotency key.
+   */
   readonly nonce?: Hex;
   /** Absolute expiry the protocol fixes (MPP `expires`, unix seconds). */
   readonly expiresAtSec?: number;
@@ -46,30 +53,26 @@ export interface Permit2Plan {
 /** What {@link planOf} makes of an offer. */
 export type Plan = Eip3009Plan | Permit2Plan;
 
-/** Looks up the EIP-712 domain of a token the offer does not name (MPP charges). */
-export type DomainSource = (
-  network: string,
-  token: Address,
-) => Promise<{ name: string; version: string } | undefined>;
-
 /**
- * Reads an offer into a plan, or the reason it cannot be paid.
+ * Reads an offer into a plan, or the reason it cannot be paid. Synchronous, so that the
+ * payment's reference can be known before anything is signed; an MPP charge's token domain is
+ * left for the wallet to resolve (`plan.domain` is `undefined`).
  *
  * @example
  * ```ts
  * import { planOf } from './plan.js';
- * const plan = await planOf(offer, async () => undefined);
+ * const plan = planOf(offer);
  * if (typeof plan === 'string') console.warn(plan);
  * ```
  */
-export async function planOf(offer: PaymentOffer, domains: DomainSource): Promise<Plan | string> {
+export function planOf(offer: PaymentOffer): Plan | string {
   const chainId = chainIdOf(offer.network);
   if (chainId === undefined) {
     return `network ${JSON.stringify(offer.network)} is not an EVM (eip155) network`;
   }
   if (offer.protocol === 'x402') return planX402(offer, chainId);
   if (offer.protocol === 'mpp' && offer.scheme === 'evm.charge') {
-    return planMppCharge(offer, chainId, domains);
+    return planMppCharge(offer, chainId);
   }
   return `rail ${offer.protocol}:${offer.scheme} is not paid by this wallet`;
 }
@@ -132,11 +135,7 @@ function planX402(offer: PaymentOffer, chainId: number): Plan | string {
   };
 }
 
-async function planMppCharge(
-  offer: PaymentOffer,
-  chainId: number,
-  domains: DomainSource,
-): Promise<Plan | string> {
+function planMppCharge(offer: PaymentOffer, chainId: number): Plan | string {
   const raw = record(offer.raw);
   const challenge = record(raw?.challenge);
   const request = record(raw?.request);
@@ -166,21 +165,13 @@ async function planMppCharge(
     if (!Number.isFinite(ms)) return 'the MPP challenge has an unreadable expiry';
     expiresAtSec = Math.floor(ms / 1000);
   }
-  const token = getAddress(offer.asset!);
-  const domain = await domains(offer.network!, token);
-  if (!domain) {
-    return (
-      `the EIP-712 domain of ${token} on ${offer.network} is unknown; pass ` +
-      'evmWallet({ domains: [{ network, address, name, version }] }) or a publicClient on that chain'
-    );
-  }
   return {
     kind: 'eip3009',
     chainId,
-    token,
+    token: getAddress(offer.asset!),
     to: getAddress(offer.payee),
     value: offer.amount.value,
-    domain,
+    domain: undefined,
     ttlSec: 300,
     validAfter: 'zero',
     // MPP binds the authorization to the challenge: nonce = keccak256(id ‖ realm).

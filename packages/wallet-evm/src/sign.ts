@@ -4,14 +4,7 @@
  *
  * @module
  */
-import {
-  type Address,
-  bytesToHex,
-  getAddress,
-  type Hex,
-  hexToBigInt,
-  type LocalAccount,
-} from 'viem';
+import { type Address, getAddress, type Hex, type LocalAccount } from 'viem';
 import {
   EXACT_PERMIT2_TYPES,
   PERMIT2_ADDRESS,
@@ -71,21 +64,6 @@ function localKeySigner(signer: EvmSigner): ((input: { hash: Hex }) => Promise<H
 }
 
 /**
- * A random 32-byte value as hex (Web Crypto; browsers and Node).
- *
- * @example
- * ```ts
- * import { randomBytes32 } from './sign.js';
- * randomBytes32(); // '0x' + 64 hex digits
- * ```
- */
-export function randomBytes32(): Hex {
-  const bytes = new Uint8Array(32);
-  globalThis.crypto.getRandomValues(bytes);
-  return bytesToHex(bytes);
-}
-
-/**
  * Signs an EIP-3009 authorization for the plan, valid from `validAfter` until `validBefore`.
  *
  * @example
@@ -96,7 +74,7 @@ export function randomBytes32(): Hex {
  */
 export async function signEip3009(
   signer: EvmSigner,
-  plan: Eip3009Plan,
+  plan: Eip3009Plan & { readonly domain: { readonly name: string; readonly version: string } },
   window: { validAfter: bigint; validBefore: bigint; nonce: Hex },
 ): Promise<SignedEip3009> {
   const from = getAddress(signer.address);
@@ -137,22 +115,22 @@ export async function signEip3009(
 }
 
 /**
- * Signs a Permit2 witness transfer to x402's proxy (`upto` when the plan names a facilitator),
- * with a random uint256 nonce carried as a decimal string.
+ * Signs a Permit2 witness transfer to x402's proxy (`upto` when the plan names a facilitator)
+ * with the given uint256 nonce (carried as a decimal string).
  *
  * @example
  * ```ts
  * import { signPermit2 } from './sign.js';
- * const signed = await signPermit2(account, plan, { deadline: 1740672154n });
+ * const signed = await signPermit2(account, plan, { deadline: 1740672154n, nonce: 42n });
  * ```
  */
 export async function signPermit2(
   signer: EvmSigner,
   plan: Permit2Plan,
-  window: { deadline: bigint; nonce?: bigint },
+  window: { deadline: bigint; nonce: bigint },
 ): Promise<SignedPermit2> {
   const from = getAddress(signer.address);
-  const nonce = window.nonce ?? hexToBigInt(randomBytes32());
+  const nonce = window.nonce;
   const spender = plan.facilitator ? X402_UPTO_PERMIT2_PROXY : X402_EXACT_PERMIT2_PROXY;
   const domain = { name: 'Permit2', chainId: plan.chainId, verifyingContract: PERMIT2_ADDRESS };
   const permitted = { token: plan.token, amount: plan.amount };

@@ -110,6 +110,31 @@ describe('evmWallet on a local chain', () => {
     expect(await wallet.lookup!(proof.reference, offer)).toBe('failed');
   });
 
+  it('one purchase never has two live authorizations: a second signature for the same key has the same nonce, and only one transfer settles', async () => {
+    const wallet = evmWallet({ account: payer, publicClient: chain.publicClient });
+    const key = `chain-purchase-${Date.now()}`;
+    const now = await blockTime();
+    // A pre-authorized offer, then the 402's offer with other terms: one purchase.
+    const first = await wallet.pay(offerOnChain(1000n), payContext({ now, idempotencyKey: key }));
+    const second = await wallet.pay(
+      offerOnChain(1500n),
+      payContext({ now: now + 2000, idempotencyKey: key }),
+    );
+    const a = (first.secret as { payload: SignedEip3009 }).payload;
+    const b = (second.secret as { payload: SignedEip3009 }).payload;
+    expect(b.authorization.nonce).toBe(a.authorization.nonce);
+    expect(b.signature).not.toBe(a.signature);
+
+    const before = await chain.balanceOf(payee);
+    await settle(b);
+    expect(await chain.balanceOf(payee)).toBe(before + 1500n);
+    // The other signature can no longer move money: the token refuses the used nonce.
+    await expect(settle(a)).rejects.toThrow(/authorization is used or canceled|revert/i);
+    expect(await chain.balanceOf(payee)).toBe(before + 1500n);
+    expect(await wallet.lookup!(first.reference, offerOnChain(1000n))).toBe('paid');
+    expect(await wallet.lookup!(second.reference, offerOnChain(1500n))).toBe('paid');
+  });
+
   it('lookup without a public client on that chain cannot tell: pending', async () => {
     const proof = await evmWallet({ account: payer }).pay(offerOnChain(), payContext());
     expect(await evmWallet({ account: payer }).lookup!(proof.reference, offerOnChain())).toBe(

@@ -89,7 +89,7 @@ describe('evmWallet: x402 exact (EIP-3009)', () => {
     expect(await wallet.canPay(x402Offer())).toBe(true);
   });
 
-  it('signs exactly the offer: domain from extra, chain id from CAIP-2, a random nonce, v2 validAfter 0', async () => {
+  it('signs exactly the offer: domain from extra, chain id from CAIP-2, the purchase nonce, v2 validAfter 0', async () => {
     const offer = x402Offer({ maxTimeoutSeconds: 60 });
     const proof = await wallet.pay(offer, payContext({ now: NOW }));
     const { payload } = proof.secret as { payload: SignedEip3009 };
@@ -129,9 +129,9 @@ describe('evmWallet: x402 exact (EIP-3009)', () => {
     });
   });
 
-  it('uses a new nonce for every payment', async () => {
-    const a = await wallet.pay(x402Offer(), payContext());
-    const b = await wallet.pay(x402Offer(), payContext());
+  it('uses a new nonce for every purchase (idempotency key)', async () => {
+    const a = await wallet.pay(x402Offer(), payContext({ idempotencyKey: 'purchase-a' }));
+    const b = await wallet.pay(x402Offer(), payContext({ idempotencyKey: 'purchase-b' }));
     expect((a.secret as { payload: SignedEip3009 }).payload.authorization.nonce).not.toBe(
       (b.secret as { payload: SignedEip3009 }).payload.authorization.nonce,
     );

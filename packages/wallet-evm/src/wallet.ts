@@ -6,6 +6,7 @@
  */
 import {
   formatAmount,
+  type PayContext,
   type PaymentOffer,
   type PaymentStatus,
   type Proof,
@@ -13,16 +14,11 @@ import {
   WalletError,
 } from '@stipend/client';
 import { getAddress, type Hex, type PublicClient } from 'viem';
+import { type AuthorizationTerms, authorizationTerms } from './authorization.js';
 import { PERMIT2_ADDRESS, READ_ABI } from './constants.js';
-import {
-  type DomainSource,
-  type Eip3009Plan,
-  type Permit2Plan,
-  type Plan,
-  planOf,
-} from './plan.js';
-import { formatReference, parseReference } from './reference.js';
-import { type EvmSigner, randomBytes32, signEip3009, signPermit2 } from './sign.js';
+import { type Eip3009Plan, type Permit2Plan, type Plan, planOf } from './plan.js';
+import { parseReference } from './reference.js';
+import { type EvmSigner, signEip3009, signPermit2 } from './sign.js';
 
 /** The chain reads the wallet makes (a viem `PublicClient` has them all). */
 export type EvmReader = Pick<PublicClient, 'readContract' | 'getChainId' | 'getBlock'>;
@@ -60,18 +56,33 @@ export interface EvmWalletOptions {
   readonly id?: string;
 }
 
-/** x402's v1 clients back-date `validAfter` by ten minutes (clock skew). */
-const V1_SKEW_SEC = 600n;
+/** An EIP-712 token domain. */
+type Domain = { readonly name: string; readonly version: string };
+
+/** Every refusal of this wallet happens before a signature exists: nothing can move. */
+const NOT_PAID = { paid: false } as const;
 
 /**
  * Creates an EVM wallet for `createPayingFetch`. Rails: `x402:exact` (EIP-3009, or Permit2
  * when `extra.assetTransferMethod` is `permit2`), `x402:upto` (Permit2), `mpp:evm.charge`
  * (EIP-3009 bound to the challenge).
  *
- * Signing never outlives the policy: `validBefore` is `now + min(maxTimeoutSeconds,
- * maxAuthorizationTtlSec)`. Nothing is signed unless the offer the policy approved and the
- * server's own terms agree on amount, recipient, token and network. Nonces are 32 random
- * bytes (MPP: the challenge hash, as the method requires).
+ * - Nothing is signed unless the offer the policy approved and the server's own terms agree
+ *   on amount, recipient, token and network.
+ * - Signing never outlives the policy: the authorization is valid until `now +
+ *   min(maxTimeoutSeconds, maxAuthorizationTtlSec)` (and no later than an MPP challenge's
+ *   `expires`); `Proof.validUntil` is the first moment it provably cannot be used.
+ * - One purchase, one nonce: x402 nonces (EIP-3009 and Permit2) are derived from the
+ *   purchase's idempotency key and the payer (`nonce.ts`), so signing the same purchase again
+ *   (a retry, a pre-authorized offer then a 402, a second 402 with other terms) gives the same
+ *   nonce and at most one of the signatures can ever settle. `referenceFor` gives the
+ *   reference before anything is signed. MPP charges use the nonce the method fixes (the
+ *   challenge hash).
+ * - `Proof.paid` is the amount signed: for `upto`, the signed maximum, since the wallet has not
+ *   seen what was settled.
+ * - `pay` honours `ctx.signal` until the signature exists (chain reads are abandoned, nothing
+ *   is signed, `paid: false`); a signature that exists is returned (signing cannot be half
+ *   done, and the core books a late answer).
  *
  * @example
  * ```ts
@@ -94,6 +105,12 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
   const id = options.id ?? `evm:${payer}`;
   const checkBalance = options.checkBalance ?? true;
   let readerChain: Promise<number | undefined> | undefined;
+  /**
+   * The latest deadline this wallet signed per nonce (reference without its deadline). A purchase
+   * signed twice has one nonce and two deadlines; `lookup` of the older reference must not call
+   * it failed while the newer signature can still settle.
+   */
+  const signedUntil = new Map<string, bigint>();
 
   /** The public client, when it is on `chainId`. */
   async function readerFor(chainId: number): Promise<EvmReader | undefined> {
@@ -105,29 +122,63 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
     return (await readerChain) === chainId ? publicClient : undefined;
   }
 
-  const domains: DomainSource = async (network, token) => {
+  /** The EIP-712 domain of an EIP-3009 token: the offer's, the `domains` option, or the chain. */
+  async function domainOf(plan: Eip3009Plan): Promise<Domain | string> {
+    if (plan.domain) return plan.domain;
+    const network = `eip155:${plan.chainId}`;
     const listed = options.domains?.find(
-      (entry) => entry.network === network && entry.address.toLowerCase() === token.toLowerCase(),
+      (entry) =>
+        entry.network === network && entry.address.toLowerCase() === plan.token.toLowerCase(),
     );
     if (listed?.name !== undefined && listed.version !== undefined) {
       return { name: listed.name, version: listed.version };
     }
-    const chainId = Number(network.slice('eip155:'.length));
-    const reader = await readerFor(chainId);
-    if (!reader) return undefined;
-    try {
-      const [name, version] = await Promise.all([
-        reader.readContract({ address: token, abi: READ_ABI, functionName: 'name' }),
-        reader.readContract({ address: token, abi: READ_ABI, functionName: 'version' }),
-      ]);
-      return { name, version };
-    } catch {
-      return undefined;
+    const reader = await readerFor(plan.chainId);
+    if (reader) {
+      try {
+        const [name, version] = await Promise.all([
+          reader.readContract({ address: plan.token, abi: READ_ABI, functionName: 'name' }),
+          reader.readContract({ address: plan.token, abi: READ_ABI, functionName: 'version' }),
+        ]);
+        return { name, version };
+      } catch {
+        // Unreadable: the reason below.
+      }
     }
-  };
+    return (
+      `the EIP-712 domain of ${plan.token} on ${network} is unknown; pass ` +
+      'evmWallet({ domains: [{ network, address, name, version }] }) or a publicClient on that chain'
+    );
+  }
 
   const fail = (message: string, code: string, details?: Record<string, unknown>) =>
-    new WalletError({ walletId: id, message, paid: false, code, ...(details ? { details } : {}) });
+    new WalletError({ walletId: id, message, ...NOT_PAID, code, ...(details ? { details } : {}) });
+
+  const aborted = () =>
+    fail(
+      'The payment was aborted before signing (the caller gave up or payTimeoutMs passed); nothing was signed.',
+      'ABORTED',
+    );
+
+  /** `work`, abandoned with an `ABORTED` refusal as soon as `signal` aborts. */
+  function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (!signal) return work;
+    if (signal.aborted) return Promise.reject(aborted());
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(aborted());
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
 
   async function missingApproval(plan: Permit2Plan): Promise<string | undefined> {
     const reader = await readerFor(plan.chainId);
@@ -168,71 +219,100 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
     }
   }
 
+  /** Remembers the latest deadline signed for the reference's nonce. */
+  function noteSigned(terms: AuthorizationTerms, nowMs: number): void {
+    const key = nonceKey(terms.reference);
+    const known = signedUntil.get(key);
+    if (known === undefined || known < terms.deadline) signedUntil.set(key, terms.deadline);
+    if (signedUntil.size > 1024) {
+      const nowSec = BigInt(Math.floor(nowMs / 1000));
+      for (const [entry, deadline] of signedUntil) {
+        if (deadline < nowSec - 3600n) signedUntil.delete(entry);
+      }
+    }
+  }
+
+  /** What `pay` will sign for `offer`, or why it will not (before any chain read). */
+  function termsOf(
+    offer: PaymentOffer,
+    context: PayContext,
+  ): { plan: Plan; terms: AuthorizationTerms } | { code: string; message: string } {
+    const plan = planOf(offer);
+    if (typeof plan === 'string') {
+      return { code: 'OFFER_MISMATCH', message: `Refusing to sign: ${plan}.` };
+    }
+    const terms = authorizationTerms(plan, payer, context);
+    return 'reference' in terms ? { plan, terms } : terms;
+  }
+
   return {
     id,
     rails: ['x402:exact', 'x402:upto', 'mpp:evm.charge'],
 
     async canPay(offer) {
-      const plan = await planOf(offer, domains);
+      const plan = planOf(offer);
       if (typeof plan === 'string') return plan;
       if (plan.kind === 'permit2') return (await missingApproval(plan)) ?? true;
-      return true;
+      const domain = await domainOf(plan);
+      return typeof domain === 'string' ? domain : true;
+    },
+
+    referenceFor(offer, context) {
+      const made = termsOf(offer, context);
+      return 'terms' in made ? made.terms.reference : undefined;
     },
 
     async pay(offer, context): Promise<Proof> {
-      if (context.signal?.aborted) throw fail('The payment was aborted before signing.', 'ABORTED');
-      const plan = await planOf(offer, domains);
-      if (typeof plan === 'string') throw fail(`Refusing to sign: ${plan}.`, 'OFFER_MISMATCH');
-      const nowSec = BigInt(Math.floor(context.now / 1000));
-      const cap = Math.min(plan.ttlSec, context.maxAuthorizationTtlSec);
-      if (!Number.isSafeInteger(cap) || cap < 1) {
-        throw fail(
-          `The authorization would be valid for ${cap} s; the policy's maxAuthorizationTtlSec must be at least 1.`,
-          'TTL_INVALID',
-        );
-      }
-      let deadline = nowSec + BigInt(cap);
-      if (plan.kind === 'eip3009' && plan.expiresAtSec !== undefined) {
-        const expires = BigInt(plan.expiresAtSec);
-        if (expires <= nowSec) throw fail('The challenge expired before signing.', 'EXPIRED');
-        if (expires < deadline) deadline = expires;
-      }
+      const { signal } = context;
+      if (signal?.aborted) throw aborted();
+      const made = termsOf(offer, context);
+      if (!('terms' in made)) throw fail(made.message, made.code);
+      const { plan, terms } = made;
+      let domain: Domain | undefined;
       if (plan.kind === 'permit2') {
-        const missing = await missingApproval(plan);
+        const missing = await unlessAborted(missingApproval(plan), signal);
         if (missing) throw fail(`Cannot pay: ${missing}.`, 'PERMIT2_APPROVAL_REQUIRED');
+      } else {
+        const found = await unlessAborted(domainOf(plan), signal);
+        if (typeof found === 'string') throw fail(`Refusing to sign: ${found}.`, 'OFFER_MISMATCH');
+        domain = found;
       }
-      await ensureFunds(offer, plan);
-      if (context.signal?.aborted) throw fail('The payment was aborted before signing.', 'ABORTED');
+      await unlessAborted(ensureFunds(offer, plan), signal);
+      // The last moment to give up: past this line a signature is made and returned.
+      if (signal?.aborted) throw aborted();
 
+      let secret: unknown;
       try {
-        if (plan.kind === 'permit2') {
-          const signed = await signPermit2(account, plan, { deadline });
-          return {
-            offerId: offer.id,
-            reference: formatReference({
-              kind: 'permit2',
-              chainId: plan.chainId,
-              token: plan.token,
-              from: payer,
-              nonce: BigInt(signed.permit2Authorization.nonce),
-              deadline,
-            }),
-            settlement: 'authorization',
-            validUntil: Number(deadline) * 1000,
-            secret: { payload: signed },
-          };
-        }
-        return await payEip3009(offer, plan, nowSec, deadline);
+        secret =
+          plan.kind === 'permit2'
+            ? {
+                payload: await signPermit2(account, plan, {
+                  deadline: terms.deadline,
+                  nonce: BigInt(terms.nonce),
+                }),
+              }
+            : await signedEip3009(plan, domain!, terms);
       } catch (error) {
         if (error instanceof WalletError) throw error;
         throw new WalletError({
           walletId: id,
           message: `The account could not sign the payment: ${(error as Error)?.message ?? String(error)}`,
-          paid: false,
+          ...NOT_PAID,
           code: 'SIGNING_FAILED',
           cause: error,
         });
       }
+      noteSigned(terms, context.now);
+      return {
+        offerId: offer.id,
+        reference: terms.reference,
+        settlement: 'authorization',
+        validUntil: terms.validUntil,
+        // The amount signed. For `upto` it is the signed maximum: what settles may be less, but
+        // the wallet has not verified that on chain, so it claims no less.
+        paid: offer.amount,
+        secret,
+      };
     },
 
     async lookup(reference): Promise<PaymentStatus> {
@@ -240,11 +320,12 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
       if (!parsed) return 'pending';
       const reader = await readerFor(parsed.chainId);
       if (!reader) return 'pending';
+      const latest = signedUntil.get(nonceKey(reference));
+      const deadline = latest !== undefined && latest > parsed.deadline ? latest : parsed.deadline;
       // One block for both reads: "unused at a block past the deadline" is final.
       const block = await reader.getBlock({ blockTag: 'latest' });
-      let used: boolean;
       if (parsed.kind === 'eip3009') {
-        used = await reader.readContract({
+        const used = await reader.readContract({
           address: parsed.token,
           abi: READ_ABI,
           functionName: 'authorizationState',
@@ -252,7 +333,7 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
           blockNumber: block.number,
         });
         if (used) return 'paid';
-        return block.timestamp >= parsed.deadline ? 'failed' : 'pending';
+        return block.timestamp >= deadline ? 'failed' : 'pending';
       }
       const nonce = parsed.nonce as bigint;
       const bitmap = await reader.readContract({
@@ -262,46 +343,31 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
         args: [parsed.from, nonce >> 8n],
         blockNumber: block.number,
       });
-      used = ((bitmap >> (nonce & 255n)) & 1n) === 1n;
-      if (used) return 'paid';
-      return block.timestamp > parsed.deadline ? 'failed' : 'pending';
+      if (((bitmap >> (nonce & 255n)) & 1n) === 1n) return 'paid';
+      return block.timestamp > deadline ? 'failed' : 'pending';
     },
   };
 
-  async function payEip3009(
-    offer: PaymentOffer,
+  async function signedEip3009(
     plan: Eip3009Plan,
-    nowSec: bigint,
-    deadline: bigint,
-  ): Promise<Proof> {
-    const nonce = plan.nonce ?? randomBytes32();
-    const validAfter = plan.validAfter === 'tenMinutesAgo' ? nowSec - V1_SKEW_SEC : 0n;
-    const signed = await signEip3009(account, plan, { validAfter, validBefore: deadline, nonce });
-    const reference = formatReference({
-      kind: 'eip3009',
-      chainId: plan.chainId,
-      token: plan.token,
-      from: payer,
-      nonce,
-      deadline,
-    });
-    const secret =
-      plan.output === 'mpp'
-        ? {
-            payload: {
-              ...signed.authorization,
-              signature: signed.signature,
-              type: 'authorization',
-            },
-            source: `did:pkh:eip155:${plan.chainId}:${payer}`,
-          }
-        : { payload: signed };
-    return {
-      offerId: offer.id,
-      reference,
-      settlement: 'authorization',
-      validUntil: Number(deadline) * 1000,
-      secret,
-    };
+    domain: Domain,
+    terms: AuthorizationTerms,
+  ): Promise<unknown> {
+    const signed = await signEip3009(
+      account,
+      { ...plan, domain },
+      { validAfter: terms.validAfter, validBefore: terms.deadline, nonce: terms.nonce },
+    );
+    return plan.output === 'mpp'
+      ? {
+          payload: { ...signed.authorization, signature: signed.signature, type: 'authorization' },
+          source: `did:pkh:eip155:${plan.chainId}:${payer}`,
+        }
+      : { payload: signed };
   }
+}
+
+/** A reference without its deadline: the nonce it names, wherever it was signed. */
+function nonceKey(reference: string): string {
+  return reference.slice(0, reference.lastIndexOf(':')).toLowerCase();
 }
