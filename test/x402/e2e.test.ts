@@ -17,7 +17,8 @@ import {
   WEATHER_REPORT,
   type X402ServerHandle,
 } from '@stipend/testkit/x402';
-import { cdpAccount, evmWallet } from '@stipend/wallet-evm';
+import { evmWallet } from '@stipend/wallet-evm';
+import { cdpAccount } from '@stipend/wallet-evm/cdp';
 import type { Address } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCdpStandIn } from '../../packages/wallet-evm/src/cdp-stand-in.test-helpers.js';

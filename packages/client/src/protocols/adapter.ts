@@ -110,8 +110,13 @@ export interface ProtocolAdapter {
    * decision and no payment happen. Return `undefined` when none applies (or it has expired).
    */
   heldCredential?(request: RetryRequest, now: number): HeldCredential | undefined;
-  /** Optional. A held credential was answered with a 402: forget it. */
-  dropCredential?(credential: HeldCredential): void;
+  /**
+   * Optional. A held credential was answered with a 402 at `refusedAt` (the URL that answered,
+   * after any redirect). The adapter forgets it only when the origin and scope it was issued
+   * for refused it; a refusal elsewhere (another route, another origin) is remembered for that
+   * place so the credential is not sent there again, and the credential is kept.
+   */
+  dropCredential?(credential: HeldCredential, refusedAt: URL): void;
   /**
    * Optional. The paid retry was accepted: keep what may be reused later (an L402 token and
    * the path prefix it was accepted on; the terms of a route, for pre-authorization).
