@@ -145,7 +145,7 @@ describe('stand-in rail: wallet timeouts', () => {
     await expectTruthful(payingFetch, from);
   });
 
-  it('timeout after paying, reported with its reference: the rail says paid, the retry is ALREADY_PAID', async () => {
+  it('timeout after paying, reported with its reference: the rail says paid, the retry is delivered with the recovered proof, then ALREADY_PAID', async () => {
     const from = rail.payments().length;
     const { payingFetch, wallet } = setup({ settlement: 'final' });
     wallet.inject({ kind: 'unknown-with-reference' });
@@ -154,7 +154,8 @@ describe('stand-in rail: wallet timeouts', () => {
     expect(error.code).toBe('OUTCOME_UNKNOWN');
     expect(error.resume?.reference).toBe(since(from)[0]?.reference);
     expect(await ledgerStatuses(payingFetch)).toEqual(['held']);
-    expect(await failureCode(payingFetch(`${server.url}paid`, key))).toBe('ALREADY_PAID');
+    // The rail says paid and gives the proof back (a preimage by payment hash): delivered.
+    expect((await payingFetch(`${server.url}paid`, key)).status).toBe(200);
     // Once the rail has confirmed it, the key is never paid again.
     expect(await failureCode(payingFetch(`${server.url}paid`, key))).toBe('ALREADY_PAID');
     expect(await ledgerStatuses(payingFetch)).toEqual(['committed']);

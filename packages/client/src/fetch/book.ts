@@ -50,6 +50,7 @@ export async function move(
   }
   const journal = core.shared.journal;
   const time = core.now();
+  const before = from.length === 1 ? from[0] : undefined;
   const moved = await journal.transition(
     id,
     from,
@@ -62,13 +63,24 @@ export async function move(
     let committedUsdMicros: bigint | undefined;
     if (MONEY_SPENT.has(to)) committedUsdMicros = await commitBudget(core, moved, facts);
     else if (to === 'void') await core.budget.release(moved.reservationId);
-    await core.ledger.update(id, {
-      ...facts.ledger,
-      ...(facts.patch?.reference ? { reference: facts.patch.reference } : {}),
-      ...(committedUsdMicros !== undefined ? { committedUsdMicros } : {}),
-      status: ledgerStatus(to),
-      updatedAt: time,
-    });
+    // The spend record changes when its status or what it says changes (not on every step).
+    const status = ledgerStatus(to);
+    if (
+      before === undefined ||
+      status !== ledgerStatus(before) ||
+      facts.ledger !== undefined ||
+      facts.patch?.reference !== undefined ||
+      committedUsdMicros !== undefined ||
+      !moved.booked
+    ) {
+      await core.ledger.update(id, {
+        ...facts.ledger,
+        ...(facts.patch?.reference ? { reference: facts.patch.reference } : {}),
+        ...(committedUsdMicros !== undefined ? { committedUsdMicros } : {}),
+        status,
+        updatedAt: time,
+      });
+    }
     if (!moved.booked)
       return (await journal.transition(id, [to], to, { booked: true }, time)) ?? moved;
     return moved;

@@ -31,9 +31,6 @@ import { createPolicyEngine, type PolicyEngine } from '../policy/engine.js';
 import { matchHost } from '../policy/hosts.js';
 import type { Approver, Rule, SpendPolicy, Usd } from '../policy/types.js';
 import type { ProtocolAdapter, RetryRequest } from '../protocols/adapter.js';
-import { l402Adapter } from '../protocols/l402/adapter.js';
-import { mppAdapter } from '../protocols/mpp/adapter.js';
-import { x402Adapter } from '../protocols/x402/adapter.js';
 import {
   createMemoryPurchaseJournal,
   type PurchaseJournal,
@@ -41,6 +38,7 @@ import {
 } from '../purchase/journal.js';
 import { createKeyedLock } from '../purchase/lock.js';
 import type { PurchaseState } from '../purchase/state.js';
+import { type Quote, quote } from '../quote/quote.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { type PreparedRequest, prepareRequest } from './body.js';
 import { sendAndConclude } from './conclude.js';
@@ -173,6 +171,19 @@ export interface PayingFetch {
    * purchase no rail can settle.
    */
   reconcile(options?: ReconcileOptions): Promise<ReconcileResult>;
+  /**
+   * Asks the seller without paying: the offers of its 402 (protocol, amount, USD cost with
+   * fees, payee, expiry), what the policy would decide for each and why, which wallet would
+   * pay, and what is left in each budget. A non-402 answer is `free`. Nothing is signed, sent,
+   * paid or reserved.
+   *
+   * @example
+   * ```ts
+   * const q = await payingFetch.quote('https://api.example.com/report');
+   * if (q.kind === 'priced') console.warn(q.decision.outcome, q.offers);
+   * ```
+   */
+  quote(input: RequestInfo | URL, init?: PayingRequestInit): Promise<Quote>;
   /** The purchase journal: what is under way, held, paid but not delivered, or settled. */
   readonly purchases: {
     list(filter?: {
@@ -278,9 +289,14 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
   /** One call's view of its options; its purchase key is decided once. */
   function callOf(prepared: PreparedRequest, options: PaymentInit = {}): Call {
     const key = options.idempotencyKey;
+    let scope: string | undefined;
     return {
       prepared,
-      key: key ?? `${prepared.method} ${redactUrl(absoluteUrl(prepared.url))}`,
+      // Without a caller's key, `METHOD url` (query tagged); made only once a payment needs it.
+      get key() {
+        scope ??= key ?? `${prepared.method} ${redactUrl(absoluteUrl(prepared.url))}`;
+        return scope;
+      },
       exclusive: key !== undefined,
       tags: options.tags ? [...core.tags, ...options.tags] : core.tags,
       override: callRule(options),
@@ -323,7 +339,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
   function send(call: Call, input: RequestInfo | URL, init: RequestInit | undefined) {
     const parent = init?.signal ?? call.prepared.init.signal ?? undefined;
     return withDeadline(
-      (signal) => core.send(input, { ...init, signal }),
+      ({ signal }) => core.send(input, { ...init, signal }),
       call.timeoutMs,
       `The server at ${originOf(call.prepared.url)}`,
       parent,
@@ -501,6 +517,14 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
       },
     },
     reconcile: { value: (options?: ReconcileOptions) => reconcileAll(core, options) },
+    quote: {
+      value: async (input: RequestInfo | URL, init?: PayingRequestInit) => {
+        let prepared = await prepareRequest(input, init, core.maxBodyBytes);
+        if (advertise) prepared = advertise(prepared);
+        const call = callOf(prepared, init?.payment);
+        return quote(core, call, await send(call, prepared.firstInput, prepared.firstInit));
+      },
+    },
     purchases: {
       enumerable: true,
       value: Object.freeze({
@@ -558,12 +582,28 @@ interface Inherited {
   readonly [INHERIT]?: { readonly shared: Shared; readonly adapters: readonly ProtocolAdapter[] };
 }
 
-/** The adapters in force: the given ones, plus the defaults of the protocols they leave out. */
+/**
+ * The adapters in force: the given ones, plus the defaults of the protocols they leave out.
+ * The defaults come from the entry that created this paying fetch: `@stipend/client` brings
+ * x402, L402 and MPP (`drop-in.ts`); `@stipend/client/core` brings none, so an app ships only
+ * the protocols it imports.
+ */
 function adaptersOf(config: PayingFetchConfig): readonly ProtocolAdapter[] {
   const given = config.adapters ?? [];
-  if (config.defaultAdapters === false) return given;
+  const defaults = (config as WithDefaults)[DEFAULT_ADAPTERS];
+  if (config.defaultAdapters === false || !defaults) return given;
   const named = new Set(given.map((adapter) => adapter.protocol));
-  return [...given, ...defaultAdapters().filter((adapter) => !named.has(adapter.protocol))];
+  return [...given, ...defaults().filter((adapter) => !named.has(adapter.protocol))];
+}
+
+/**
+ * How an entry gives its default adapters (not part of the public config): the drop-in
+ * `@stipend/client` sets it; the core entry does not, so it imports no adapter.
+ */
+export const DEFAULT_ADAPTERS: unique symbol = Symbol('stipend.defaultAdapters');
+/** A config with the entry's default adapters. */
+export interface WithDefaults {
+  readonly [DEFAULT_ADAPTERS]?: () => readonly ProtocolAdapter[];
 }
 
 /**
@@ -600,11 +640,6 @@ function acceptPaymentRule(
   };
 }
 
-/** x402, L402 and MPP, each with its default options (a new instance per paying fetch). */
-function defaultAdapters(): ProtocolAdapter[] {
-  return [x402Adapter(), l402Adapter(), mppAdapter()];
-}
-
 /** How many other calls' purchases one call waits for before it pays for itself. */
 const MAX_WAITS = 3;
 
@@ -632,6 +667,7 @@ function retryRequest(call: Call, issuer?: URL, headers?: Headers): RetryRequest
       if (call.exclusive) return call.key;
       let key = callKeys.get(call);
       if (key === undefined) {
+        // Sent to sellers and wallets (Stripe idempotency, EVM nonce derivation): unguessable.
         key = randomId('k_');
         callKeys.set(call, key);
       }

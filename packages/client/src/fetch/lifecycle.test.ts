@@ -525,3 +525,67 @@ describe('adapters merge with the defaults (issue 13)', () => {
     expect(seen).toEqual(['merged']);
   });
 });
+
+describe('no decision on instanceof across package copies (finding 15)', () => {
+  it('a wallet error from another copy of the package keeps its reference and what it says about money', async () => {
+    const rail = createTestRail();
+    const base = testWallet({ rail, settlement: 'final' });
+    // What a second copy of @stipend/client throws: same shape and brand, another class.
+    class ForeignWalletError extends Error {
+      readonly code = 'WALLET_ERROR';
+      readonly paid = 'unknown' as const;
+      constructor(readonly reference: string) {
+        super('timed out after paying');
+      }
+    }
+    const wallet: Wallet = {
+      ...base,
+      async pay(offer, context) {
+        const proof = await base.pay(offer, context);
+        throw new ForeignWalletError(proof.reference);
+      },
+    };
+    const payingFetch = createPayingFetch({
+      adapters: [testAdapter()],
+      defaultAdapters: false,
+      wallets: [wallet],
+    });
+    route(createTestPaywall({ rail, routes: { '/paid': { offers: [usdc(1000n)] } } }));
+    const error = (await payingFetch(`${ORIGIN}/paid`).catch(
+      (e: unknown) => e,
+    )) as PaymentFailedError;
+    expect(error.code).toBe('OUTCOME_UNKNOWN');
+    expect(error.paid).toBe('unknown');
+    const [record] = await payingFetch.ledger.list();
+    expect(record?.reference).toMatch(/^ref_/);
+    expect(record?.status).toBe('held');
+  });
+});
+
+describe('a held purchase nobody can reconcile is visible and resolvable (finding 16)', () => {
+  it('an unknown outcome with no rail lookup is listed, blocks its key, and a person resolves it', async () => {
+    const rail = createTestRail();
+    const base = testWallet({ rail });
+    // A wallet that cannot look anything up (like a declined card it cannot ask about).
+    const wallet: Wallet = { ...base, lookup: undefined, recover: undefined };
+    const payingFetch = createPayingFetch({
+      adapters: [testAdapter()],
+      defaultAdapters: false,
+      wallets: [wallet],
+    });
+    route(createTestPaywall({ rail, routes: { '/paid': { offers: [usdc(1000n)] } } }));
+    base.injectFault('unknown-without-paying');
+    await payingFetch(`${ORIGIN}/paid`).catch(() => {});
+    const held = await payingFetch.purchases.list({ states: ['unknown'] });
+    expect(held).toHaveLength(1);
+    const blocked = (await payingFetch(`${ORIGIN}/paid`).catch(
+      (e: unknown) => e,
+    )) as PaymentFailedError;
+    expect(blocked.code).toBe('OUTCOME_UNKNOWN');
+    expect(blocked.message).toContain(`resolve: { id: "${held[0]!.id}"`);
+    const result = await payingFetch.reconcile({ resolve: { id: held[0]!.id, as: 'void' } });
+    expect(result.released).toBe(1);
+    expect((await payingFetch.budget.usage(DAY, Date.now())).heldUsdMicros).toBe(0n);
+    expect((await payingFetch(`${ORIGIN}/paid`)).status).toBe(200);
+  });
+});

@@ -13,7 +13,7 @@ import { PaymentFailedError } from '../errors/payment.js';
 import { ApprovalError, PolicyDeniedError } from '../errors/policy.js';
 import { RequestError } from '../errors/request.js';
 import { deadlineSignal } from '../internal/deadline.js';
-import { randomId } from '../internal/ids.js';
+import { uniqueId } from '../internal/ids.js';
 import { redactUrl } from '../internal/redact.js';
 import { summarizeOffer } from '../ledger/events.js';
 import { unitKey } from '../money/unit.js';
@@ -22,6 +22,7 @@ import type { Decision } from '../policy/engine.js';
 import type { Rule } from '../policy/types.js';
 import type { RetryRequest } from '../protocols/adapter.js';
 import type { PurchaseRecord } from '../purchase/journal.js';
+import { chooseWallet } from '../quote/wallet-choice.js';
 import type { PayContext, Proof, Wallet } from '../wallet/wallet.js';
 import type { PreparedRequest } from './body.js';
 import { move, recordOf, resumeOf } from './book.js';
@@ -205,7 +206,7 @@ async function decideOrResume(
       method: retry.method,
       tags: call.tags,
       override: call.override,
-      reservationId: randomId('r_'),
+      reservationId: uniqueId('r_'),
       canPay: (offer) => findWallet(core, offer, chosen),
       signal: call.prepared.init.signal ?? undefined,
       deferApproval: pendingMode,
@@ -237,7 +238,7 @@ async function open(
   const offer = decision.offer;
   const time = core.now();
   const record: PurchaseRecord = {
-    id: randomId('s_'),
+    id: uniqueId('s_'),
     key: call.key,
     exclusive: call.exclusive,
     state: 'decided',
@@ -362,7 +363,8 @@ async function pay(
   });
   if (!signed) throw moved(core, record, url);
   hands.proof = proof;
-  core.emitter.emit('payment', { url, record: await recordOf(core, record.id) });
+  if (core.emitter.has('payment'))
+    core.emitter.emit('payment', { url, record: await recordOf(core, record.id) });
   let proofHeaders: Readonly<Record<string, string>>;
   try {
     proofHeaders = hands.adapter.proofHeaders(offer, proof, retry);
@@ -538,27 +540,17 @@ function moved(core: Core, record: PurchaseRecord, url: string): StipendError {
   );
 }
 
-/** The first wallet whose rails and `canPay` accept the offer; or why none does. */
+/**
+ * The wallet that pays the offer: the first whose rails and `canPay` accept it and that is not
+ * provably short of funds (`Wallet.balance`); or why none does.
+ */
 export async function findWallet(
   core: Core,
   offer: PaymentOffer,
   chosen: Map<string, Wallet>,
 ): Promise<true | string> {
-  const rail = railOf(offer);
-  const reasons: string[] = [];
-  for (const wallet of core.wallets) {
-    if (!wallet.rails.includes(rail)) continue;
-    let verdict: true | string;
-    try {
-      verdict = await wallet.canPay(offer);
-    } catch (error) {
-      verdict = `wallet ${wallet.id} failed its check: ${errorText(error)}`;
-    }
-    if (verdict === true) {
-      chosen.set(offer.id, wallet);
-      return true;
-    }
-    reasons.push(`${wallet.id}: ${verdict}`);
-  }
-  return reasons.length > 0 ? reasons.join('; ') : `no wallet pays ${rail}`;
+  const found = await chooseWallet(core.wallets, offer);
+  if (!found.wallet) return found.reason;
+  chosen.set(offer.id, found.wallet);
+  return true;
 }

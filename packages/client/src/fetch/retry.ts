@@ -90,8 +90,8 @@ export async function sendPaidRetry(retry: PaidRetry): Promise<PaidRetryResult> 
   let last: Response | undefined;
   try {
     return await withDeadline(
-      (deadline) => {
-        const signal = combined(parent, deadline);
+      ({ signal }) => {
+        // The deadline's signal also follows the caller's (`parent`).
         const send = async (url: URL, init: RequestInit) => {
           const response = await retry.fetch(url.href, { ...init, redirect: 'manual', signal });
           first ??= response;
@@ -202,8 +202,3 @@ function replayable(body: BodyInit): boolean {
 }
 
 /** A signal that follows the caller's signal for the response's whole life, and the deadline. */
-function combined(parent: AbortSignal | undefined, deadline: AbortSignal): AbortSignal {
-  if (!parent) return deadline;
-  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
-  return any ? any([parent, deadline]) : deadline;
-}

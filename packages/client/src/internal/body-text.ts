@@ -48,10 +48,8 @@ export async function readTextBounded(
   const what = options.what ?? `The response body from ${originOf(response)}`;
   try {
     return await withDeadline(
-      (signal) => {
-        signal.addEventListener('abort', () => cancel(reader), { once: true });
-        return readAll(reader, cap);
-      },
+      // On a deadline or an abort the read is cancelled below.
+      () => readAll(reader, cap),
       options.deadlineMs ?? DEFAULT_BODY_DEADLINE_MS,
       what,
       options.signal,

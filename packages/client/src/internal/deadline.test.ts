@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isStipendError } from '../errors/base.js';
 import { deadlineSignal, isDeadlineError, withDeadline } from './deadline.js';
 
@@ -98,7 +98,7 @@ describe('withDeadline', () => {
   it('aborts the signal it gave the work when the deadline passes', async () => {
     let seen: AbortSignal | undefined;
     await withDeadline(
-      (signal) => {
+      ({ signal }) => {
         seen = signal;
         return never();
       },
@@ -111,7 +111,7 @@ describe('withDeadline', () => {
   it('resolves with the work’s value and clears the timer', async () => {
     let seen: AbortSignal | undefined;
     const value = await withDeadline(
-      async (signal) => {
+      async ({ signal }) => {
         seen = signal;
         return 42;
       },
@@ -121,6 +121,15 @@ describe('withDeadline', () => {
     expect(value).toBe(42);
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(seen?.aborted).toBe(false);
+  });
+
+  it('makes no AbortSignal for work that does not read it', async () => {
+    const signalRead = vi.spyOn(AbortController.prototype, 'signal', 'get');
+    await withDeadline(async () => 1, 20, 'x');
+    expect(signalRead).not.toHaveBeenCalled();
+    await withDeadline(async ({ signal }) => signal.aborted, 20, 'x');
+    expect(signalRead).toHaveBeenCalled();
+    signalRead.mockRestore();
   });
 
   it('passes the work’s own failure through', async () => {

@@ -48,7 +48,7 @@ export type PurchaseState =
 export const TRANSITIONS: Readonly<Record<PurchaseState, readonly PurchaseState[]>> = {
   decided: ['authorizing', 'void'],
   authorizing: ['signed', 'unknown', 'paid', 'void'],
-  signed: ['sent', 'paid', 'void'],
+  signed: ['sent', 'paid', 'void', 'unknown'],
   sent: ['delivered', 'live', 'unknown', 'paid', 'void'],
   live: ['void', 'paid', 'unknown'],
   unknown: ['paid', 'void', 'live'],
