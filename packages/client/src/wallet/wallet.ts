@@ -112,4 +112,21 @@ export interface Wallet {
    * money; the core then releases its budget before the authorization expires.
    */
   void?(reference: string, offer: PaymentOffer): Promise<boolean>;
+  /**
+   * Optional. What this wallet holds that could pay `offer`, in the offer's unit (the token
+   * balance of `offer.asset` on `offer.network`; spendable msat for Lightning), or `undefined`
+   * when it cannot tell. Read-only: it never reserves, signs or pays. The core compares it with
+   * an offer in the same unit (amount plus a same-unit maximum fee) and skips offers no wallet
+   * can fund, falling back to the next allowed one; a failure, a timeout or an answer that is
+   * not an `Amount` counts as "unknown", never as "unfunded".
+   *
+   * @example
+   * ```ts
+   * balance: async (offer, { signal }) => ({ value: await token.balanceOf(me, { signal }), unit: offer.amount.unit }),
+   * ```
+   */
+  balance?(
+    offer: PaymentOffer,
+    options: { readonly signal: AbortSignal },
+  ): Promise<Amount | undefined>;
 }
