@@ -6,6 +6,7 @@
  */
 import {
   formatAmount,
+  isWalletError,
   type PayContext,
   type PaymentOffer,
   type PaymentStatus,
@@ -293,7 +294,7 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
               }
             : await signedEip3009(plan, domain!, terms);
       } catch (error) {
-        if (error instanceof WalletError) throw error;
+        if (isWalletError(error)) throw error;
         throw new WalletError({
           walletId: id,
           message: `The account could not sign the payment: ${(error as Error)?.message ?? String(error)}`,

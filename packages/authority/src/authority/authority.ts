@@ -14,6 +14,7 @@ import {
   type HttpRule,
   isLoopbackHost,
   isStipendError,
+  isWalletError,
   type PaymentOffer,
   type PaymentStatus,
   type PolicyEngine,
@@ -27,6 +28,7 @@ import {
   type Usd,
   type Wallet,
   WalletError,
+  walletFailureFacts,
 } from '@stipend/client';
 import {
   capsToCaveats,
@@ -336,19 +338,15 @@ export function createSpendAuthority(config: SpendAuthorityConfig): SpendAuthori
         wallet.id,
       );
     } catch (error) {
-      const paid =
-        error instanceof WalletError
-          ? error.paid
-          : isStipendError(error) && 'paid' in error
-            ? (error as WalletError).paid
-            : false;
-      if (error instanceof WalletError && error.reference) {
-        entry.reference = error.reference;
-        byReference.set(`${entry.leaf} ${error.reference}`, entry);
+      // By shape, not instanceof: a wallet may bring its own copy of @stipend/client.
+      const { paid, reference } = walletFailureFacts(error);
+      if (reference) {
+        entry.reference = reference;
+        byReference.set(`${entry.leaf} ${reference}`, entry);
       }
       if (paid === false) await settle(entry, 'failed');
       else if (paid === true) await settle(entry, 'paid');
-      throw error instanceof WalletError
+      throw isWalletError(error)
         ? error
         : new WalletError({
             walletId: wallet.id,

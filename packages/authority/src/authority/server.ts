@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isStipendError, StipendError, WalletError } from '@stipend/client';
+import { isStipendError, isWalletError, StipendError, walletFailureFacts } from '@stipend/client';
 import { decodeJson, type ErrorBody, encodeJson, ROUTES } from '../remote/wire.js';
 import type { PayRequest, SpendAuthority } from './authority.js';
 import { badRequest } from './request-input.js';
@@ -158,16 +158,17 @@ async function readBody(req: IncomingMessage, max: number): Promise<Record<strin
 }
 
 function errorBody(error: StipendError): ErrorBody {
-  const paid = error instanceof WalletError ? error.paid : false;
+  // By shape, not instanceof: a wallet may bring its own copy of @stipend/client.
+  const { paid, reference } = walletFailureFacts(error);
   return {
     error: error.toJSON(),
     paid,
-    ...(error instanceof WalletError && error.reference ? { reference: error.reference } : {}),
+    ...(reference ? { reference } : {}),
   };
 }
 
 function statusOf(error: StipendError): number {
-  if (error instanceof WalletError) return 502;
+  if (isWalletError(error)) return 502;
   switch (error.code) {
     case 'AUTHORITY_BAD_REQUEST':
       return 400;

@@ -12,6 +12,7 @@ import { isStipendError, StipendError } from '../errors/base.js';
 import { PaymentFailedError } from '../errors/payment.js';
 import { ApprovalError, PolicyDeniedError } from '../errors/policy.js';
 import { RequestError } from '../errors/request.js';
+import { walletFailureFacts } from '../errors/wallet-facts.js';
 import { deadlineSignal } from '../internal/deadline.js';
 import { uniqueId } from '../internal/ids.js';
 import { redactUrl } from '../internal/redact.js';
@@ -511,18 +512,11 @@ function bookLate(core: Core, hands: Hands, paying: Promise<Proof>): void {
 
 /** What a wallet's error says about money, read by shape (works across package copies). */
 function paidOf(error: unknown): boolean | 'unknown' {
-  const paid = (error as { paid?: unknown } | null)?.paid;
-  if (paid === true || paid === false || paid === 'unknown') return paid;
-  if (isStipendError(error)) {
-    const detail = error.details.paid;
-    if (detail === true || detail === false || detail === 'unknown') return detail;
-  }
-  return false;
+  return walletFailureFacts(error).paid;
 }
 
 function referenceOf(error: unknown): string | undefined {
-  const reference = (error as { reference?: unknown } | null)?.reference;
-  return typeof reference === 'string' && reference.length > 0 ? reference : undefined;
+  return walletFailureFacts(error).reference;
 }
 
 /** Another path moved the purchase under us: a bug or a crashed store; never pay on. */
