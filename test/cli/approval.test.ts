@@ -113,7 +113,7 @@ describe('stipend fetch asks for approval', () => {
       { env: { STIPEND_HOME: tempHome(), STIPEND_INTERACTIVE: '1' }, input: 'yes\n' },
     );
     expect(yes.stderr).toMatch(
-      /Pay \$0\.2625 \(250 sat via l402 bolt11\) to an unnamed payee for GET .*\/report\?/,
+      /Pay \$0\.2625 \(250 sat via l402 bolt11\) to 0[23][0-9a-f]{4}…[0-9a-f]{4} for GET .*\/report\?/,
     );
     expect(yes.stderr).toMatch(/Approve\? \[y\/N\] approved\n/);
     expect(yes.code).toBe(0);

@@ -15,6 +15,11 @@ describe('pnpm demo', () => {
   it('is the command the README gives', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     expect(readme).toMatch(/npm i -g pnpm@10 && pnpm install && pnpm demo\n/);
+    // …and then the command, from the clone and from the registry.
+    expect(readme).toMatch(/\npnpm stipend --help +#/);
+    expect(readme).toContain('`npx @stipend/cli fetch https://api.example.com/report --max 0.05`');
+    const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;
+    expect(scripts.stipend).toBe('node packages/cli/scripts/workspace-run.mjs');
   });
 
   it('runs the agent scenario on the local marketplace, prints the summary, writes the ledger, exits 0', async () => {

@@ -77,10 +77,8 @@ describe('stipend fetch --dry-run', () => {
           index: 0,
           protocol: 'mpp',
           scheme: 'stripe.charge',
-          amount: '$0.50',
-          atomic: '50',
-          unit: 'iso4217:USD',
-          usdMicros: '500000',
+          amount: { value: '50', unit: 'iso4217:USD', display: '$0.50' },
+          usdMicros: { value: '500000', unit: 'usd:micro', display: '$0.50' },
           payee: 'profile_demo_daily_article',
           allowed: true,
         },
@@ -89,7 +87,7 @@ describe('stipend fetch --dry-run', () => {
         pay: true,
         offerIndex: 0,
         walletId: 'stripe',
-        usdMicros: '500000',
+        usdMicros: { value: '500000', unit: 'usd:micro', display: '$0.50' },
         approval: 'needed',
       },
       hints: [],
@@ -121,11 +119,11 @@ describe('stipend fetch --dry-run', () => {
       expect.objectContaining({ protocol: 'l402', allowed: false, code: 'price_unavailable' }),
     ]);
     expect(report.errors).toEqual([expect.stringMatching(/^x402: .*is not a known asset/)]);
+    // No wallet for either rail: that is the one thing to fix first (a token list or a BTC
+    // price would not make them payable), so it is all the hints say.
     expect(report.hints).toEqual([
-      expect.stringMatching(
-        /^to accept that token, add it to "assets" in .*wallets\.json \(or STIPEND_ASSETS\)/,
-      ),
-      expect.stringMatching(/^Lightning amounts need a BTC price: set STIPEND_BTC_USD/),
+      expect.stringMatching(/^this 402 offers l402 \(bolt11\) .*no Lightning wallet is configured/),
+      expect.stringMatching(/^this 402 offers x402 \(exact\) but no EVM wallet is configured/),
     ]);
 
     const noWallet = await dryRun([`${market.urls.x402}/weather`], {

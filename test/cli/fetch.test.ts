@@ -164,9 +164,10 @@ describe('stipend fetch --json', () => {
           protocol: 'x402',
           scheme: 'exact',
           status: 'committed',
-          amount: { value: '2000' },
-          committedUsdMicros: '2000',
-          reservedUsdMicros: '2000',
+          // Every amount in one shape: { value, unit, display }.
+          amount: { value: '2000', unit: expect.stringMatching(/^eip155:/), display: '0.002 USDC' },
+          committedUsdMicros: { value: '2000', unit: 'usd:micro', display: '$0.002' },
+          reservedUsdMicros: { value: '2000', unit: 'usd:micro', display: '$0.002' },
           rate: { numerator: expect.any(String), denominator: expect.any(String) },
         },
         receipt: { protocol: 'x402' },

@@ -71,12 +71,19 @@ beforeAll(() => {
 });
 
 describe('stipend ledger', () => {
-  it('totals per host and rail, with what is held and what moved nothing', async () => {
+  it('held purchases first, then totals per host and rail, with what moved nothing', async () => {
     const run = await stipend(['ledger', '--ledger', ledger]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
         `Ledger ${ledger} (4 records)`,
+        '',
+        'Held — 1 purchase whose outcome is unknown (the money may have moved; its budget stays reserved):',
+        'record   since                 host                rail         amount     held  reference',
+        '-------  --------------------  ------------------  -----------  -------  ------  ---------------------------',
+        's_three  2026-01-02T03:04:05Z  quotes.example.net  l402:bolt11  100 sat  $0.111  none (the wallet gave none)',
+        'Settle them with: stipend reconcile (asks each wallet), or, once you know the answer,',
+        '  stipend reconcile --resolve <record>=paid   (it was paid)   or   --resolve <record>=void   (nothing moved)',
         '',
         'host                rail         paid    spent  unknown outcome  refused, nothing moved',
         '------------------  -----------  ----  -------  ---------------  ----------------------',
@@ -180,13 +187,15 @@ describe('stipend policy check', () => {
     const bad = policyFile(dir, { global: { maxPerRequest: { usd: '0.1.0' } } }, 'bad.json');
     const run = await stipend(['policy', 'check', bad]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`^✗ ${bad}: .*global\\.maxPerRequest\\.usd`));
+    expect(run.stderr).toMatch(
+      new RegExp(`^✗ ${bad} has a mistake:\n  ${bad}:1:29 policy\\.global\\.maxPerRequest\\.usd: `),
+    );
     const typo = policyFile(dir, { global: { maxPerRequests: { usd: '1' } } }, 'typo.json');
     expect((await stipend(['policy', 'check', typo])).stderr).toMatch(/maxPerRequests/);
     const notJson = join(dir, 'broken.json');
     writeFileSync(notJson, '{ global: ');
     expect((await stipend(['policy', 'check', notJson])).stderr).toMatch(
-      /^✗ .*broken\.json is not valid JSON/,
+      /^✗ .*broken\.json has a mistake:\n {2}.*broken\.json:1:3 not valid JSON: unexpected "g" \(expected a field name/,
     );
 
     const hostsOnly = policyFile(dir, { hosts: { '*': { action: 'ask' } } }, 'hosts-only.json');

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   assertBuilt,
   BIN,
@@ -32,6 +32,10 @@ describe('stipend testkit serve', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    // A failed assertion must not leave the marketplace (and its anvil) running.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+    });
     const done = finished(child, 60_000);
     const firstLine = await new Promise<string>((resolve, reject) => {
       let buffered = '';
@@ -69,7 +73,13 @@ describe('stipend testkit serve', () => {
     expect(JSON.parse(paid.stdout)).toMatchObject({
       status: 200,
       json: { soldBy: 'x402' },
-      payment: { status: 'paid', record: { protocol: 'x402', committedUsdMicros: '2000' } },
+      payment: {
+        status: 'paid',
+        record: {
+          protocol: 'x402',
+          committedUsdMicros: { value: '2000', unit: 'usd:micro', display: '$0.002' },
+        },
+      },
     });
     const report = ready.items.find((item) => item.key === 'report')!.url;
     const policy = policyFile(dir, { global: { maxPerRequest: { usd: '0.50' } } }, 'report.json');

@@ -11,7 +11,9 @@ export const HELP = `stipend — pay HTTP 402 APIs (x402, L402, MPP) under a spe
 
 Usage:
   stipend fetch <url> [options]      a small curl that pays 402s (see stipend fetch --help)
-  stipend ledger [--export jsonl|csv] what was spent, per host and rail
+  stipend ledger [--export jsonl|csv] what was spent, per host and rail; held purchases first
+  stipend reconcile [--resolve <record>=paid|void]
+                                     settle held purchases (asks the wallets, or your answer)
   stipend policy check <file>        validate a policy file and explain it
   stipend demo                       the local marketplace demo (nothing to configure)
   stipend testkit serve              run the local marketplace for your own agent
@@ -60,6 +62,8 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
         return await (await import('./commands/fetch.js')).fetchCommand(rest, io);
       case 'ledger':
         return await (await import('./commands/ledger.js')).ledgerCommand(rest, io);
+      case 'reconcile':
+        return await (await import('./commands/reconcile.js')).reconcileCommand(rest, io);
       case 'policy':
         return await (await import('./commands/policy.js')).policyCommand(rest, io);
       case 'demo':

@@ -19,8 +19,9 @@ import {
   unitKey,
   type Wallet,
 } from '@stipend/client';
+import type { JsonAmount } from '../output/json.js';
 import { renderTable } from '../output/table.js';
-import { btcPriceHint, missingWalletHints, unknownAssetHint } from '../wallets/missing.js';
+import { refusalHints } from '../wallets/missing.js';
 import type { PayingSession } from './session.js';
 
 /** What the dry run found for one offer. */
@@ -33,6 +34,9 @@ export interface DryRunOffer {
   readonly unit: string;
   readonly atomic: bigint;
   readonly maxFee?: string;
+  /** The maximum fee in atomic units of {@link DryRunOffer.maxFeeUnit}. */
+  readonly maxFeeAtomic?: bigint;
+  readonly maxFeeUnit?: string;
   readonly usdMicros?: bigint;
   readonly payee: string;
   readonly network?: string;
@@ -114,9 +118,12 @@ export async function dryRun(
     }
   }
   if (offers.length === 0) {
-    const hint = errors
-      .map((error) => unknownAssetHint(error, session.settings.file))
-      .find((h) => h !== undefined);
+    const hints = refusalHints(
+      deniedInErrors(errors),
+      session.parts.wallets,
+      session.settings.file,
+      errors,
+    );
     return {
       ...base,
       paymentAsked: errors.length > 0,
@@ -129,7 +136,7 @@ export async function dryRun(
             ? 'the 402 carried no offer Stipend could read'
             : 'the 402 carried no payment terms Stipend understands',
       },
-      hints: hint ? [hint] : [],
+      hints,
     };
   }
 
@@ -160,20 +167,19 @@ export async function dryRun(
   });
   const report = evaluations.map(describe);
   const chosen = rank(evaluations, engine.policy.prefer)[0];
-  const file = session.settings.file;
-  const hints = missingWalletHints(
-    evaluations.filter((e) => !e.ok && e.code === 'no_wallet').map((e) => e.offer),
-    wallets,
-    file,
-  );
-  const assetHint = errors.map((error) => unknownAssetHint(error, file)).find((h) => h);
-  if (assetHint) hints.push(assetHint);
-  const priceHint = btcPriceHint(
-    report.map((o) => o.code ?? ''),
-    report.map((o) => o.unit),
-    file,
-  );
-  if (priceHint) hints.push(priceHint);
+  const hints = chosen
+    ? []
+    : refusalHints(
+        [
+          ...report.flatMap((o) =>
+            o.allowed ? [] : [{ ...o, code: o.code ?? '', reason: o.reason ?? '' }],
+          ),
+          ...deniedInErrors(errors),
+        ],
+        wallets,
+        session.settings.file,
+        errors,
+      );
   if (!chosen) {
     return {
       ...base,
@@ -251,12 +257,7 @@ function needsApproval(
 
 function describe(evaluation: OfferEvaluation): DryRunOffer {
   const offer = evaluation.offer;
-  let unit: string;
-  try {
-    unit = unitKey(offer.amount.unit);
-  } catch {
-    unit = 'unknown';
-  }
+  const unit = safeUnit(offer.amount);
   return {
     index: evaluation.index,
     id: offer.id,
@@ -265,12 +266,63 @@ function describe(evaluation: OfferEvaluation): DryRunOffer {
     amount: safeAmount(offer.amount),
     unit,
     atomic: offer.amount.value,
-    ...(offer.maxFee ? { maxFee: safeAmount(offer.maxFee) } : {}),
+    ...(offer.maxFee
+      ? {
+          maxFee: safeAmount(offer.maxFee),
+          maxFeeAtomic: offer.maxFee.value,
+          maxFeeUnit: safeUnit(offer.maxFee),
+        }
+      : {}),
     ...(evaluation.usdMicros !== undefined ? { usdMicros: evaluation.usdMicros } : {}),
     payee: offer.payee,
     ...(offer.network !== undefined ? { network: offer.network } : {}),
     allowed: evaluation.ok,
     ...(evaluation.ok ? {} : { code: evaluation.code, reason: evaluation.reason }),
+  };
+}
+
+function safeUnit(amount: PaymentOffer['amount']): string {
+  try {
+    return unitKey(amount.unit);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Offers an adapter refused while reading (`x402: … (x402/exact: asset … is not a known asset …)`). */
+function deniedInErrors(errors: readonly string[]) {
+  return errors.flatMap((error) => {
+    const protocol = /^(\w+):/.exec(error)?.[1];
+    if (protocol === undefined) return [];
+    const scheme = new RegExp(`${protocol}/([\\w.]+)`).exec(error)?.[1] ?? '';
+    const code = /not a known asset|unknown (token|asset)/i.test(error)
+      ? 'asset_not_allowed'
+      : 'no_offers';
+    return [{ protocol, scheme, code, reason: error }];
+  });
+}
+
+/**
+ * The dry run for `--json`: each offer's amount and maximum fee as `{ value, unit, display }`.
+ *
+ * @example
+ * ```ts
+ * import { dryRunJson } from './dry-run.js';
+ * dryRunJson(report).offers[0].amount; // { value: '1000', unit: 'eip155:…/0x…', display: '0.001 USDC' }
+ * ```
+ */
+export function dryRunJson(report: DryRunReport): Record<string, unknown> {
+  return {
+    ...report,
+    offers: report.offers.map((offer) => {
+      const { atomic, unit, maxFee, maxFeeAtomic, maxFeeUnit, ...rest } = offer;
+      const amount: JsonAmount = { value: atomic.toString(), unit, display: offer.amount };
+      const fee: JsonAmount | undefined =
+        maxFee !== undefined && maxFeeAtomic !== undefined
+          ? { value: maxFeeAtomic.toString(), unit: maxFeeUnit ?? 'unknown', display: maxFee }
+          : undefined;
+      return { ...rest, amount, ...(fee ? { maxFee: fee } : {}) };
+    }),
   };
 }
 

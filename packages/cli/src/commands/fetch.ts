@@ -14,13 +14,17 @@ import {
   PolicyDeniedError,
   parseUsd,
   type StipendError,
+  unitKey,
 } from '@stipend/client';
-import { parse } from '../args.js';
+import { parse, timeoutMsOf } from '../args.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
-import { toJson } from '../output/json.js';
-import { btcPriceHint, missingWalletHints, unknownAssetHint } from '../wallets/missing.js';
-import { dryRun, renderDryRun } from './dry-run.js';
+import { toJsonOutput } from '../output/json.js';
+import { type RefusedOffer, refusalHints } from '../wallets/missing.js';
+import { dryRun, dryRunJson, renderDryRun } from './dry-run.js';
 import type { PayingSession } from './session.js';
+
+/** `--timeout` when not given, in seconds. */
+export const DEFAULT_TIMEOUT_S = 60;
 
 export const FETCH_HELP = `Usage: stipend fetch <url> [options]
 
@@ -32,6 +36,7 @@ Options:
   -H, --header <h: v>     a request header (repeatable)
   -d, --data <text>       request body; @file reads a file (repeatable, joined with &)
       --max <usd>         per-request cap for this call, e.g. 0.05 (can only tighten the policy)
+      --timeout <seconds> the longest wait for the server, each time it is asked (default ${DEFAULT_TIMEOUT_S})
       --policy <file>     JSON spend policy (default ~/.config/stipend/policy.json, else
                           $0.10 per request and $1 per UTC day)
       --wallets <file>    wallet settings (default ~/.config/stipend/wallets.json); STIPEND_*
@@ -41,7 +46,8 @@ Options:
       --dry-run           show the offers and what the policy would decide; pay nothing
   -y, --yes               approve payments the policy sends for approval
   -i, --include           print the response status line and headers
-      --json              print one JSON object (status, headers, body, payment, record)
+      --json              print one JSON object (status, headers, body, payment, record);
+                          every amount is { value, unit, display } (unit "usd:micro" for USD)
   -h, --help              this help
 
 A payment above the policy's approval threshold is asked on the terminal ([y/N]); without a
@@ -54,6 +60,7 @@ interface FetchFlags {
   header?: string[];
   data?: string[];
   max?: string;
+  timeout?: string;
   policy?: string;
   wallets?: string;
   ledger?: string;
@@ -81,6 +88,7 @@ export async function fetchCommand(args: readonly string[], io: CliIo): Promise<
     header: { type: 'string', short: 'H', multiple: true },
     data: { type: 'string', short: 'd', multiple: true },
     max: { type: 'string' },
+    timeout: { type: 'string' },
     policy: { type: 'string' },
     wallets: { type: 'string' },
     ledger: { type: 'string' },
@@ -109,34 +117,65 @@ export async function fetchCommand(args: readonly string[], io: CliIo): Promise<
       throw new CliError(`--max must be a USD amount such as 0.05, not "${flags.max}"`, EXIT.usage);
     }
   }
+  const timeoutMs = timeoutMsOf(flags.timeout, DEFAULT_TIMEOUT_S);
   const init = requestInit(flags);
   // Wallet libraries (viem, the Lightning and Stripe wallets) load only past --help.
   const { openSession } = await import('./session.js');
-  const session = openSession(io, flags);
+  const session = openSession(io, { ...flags, timeoutMs });
+  session.progress.step(`waiting for ${new URL(url).origin}`);
   try {
     if (flags['dry-run']) {
       const report = await dryRun(session, url, init, {
         ...(flags.max !== undefined ? { maxUsd: flags.max } : {}),
         ...(flags.tag ? { tags: flags.tag } : {}),
       });
+      session.progress.stop();
       if (flags.json) {
-        io.stdout.write(`${toJson({ dryRun: true, policy: session.policy.source, ...report })}\n`);
+        io.stdout.write(
+          `${toJsonOutput({ dryRun: true, policy: session.policy.source, ...dryRunJson(report) })}\n`,
+        );
       } else {
         io.stdout.write(renderDryRun(report));
       }
       return report.paymentAsked && !report.decision.pay ? EXIT.refused : EXIT.ok;
     }
-    return await paidFetch(session, url, init, flags, io);
+    return await paidFetch(session, url, init, { ...flags, timeoutMs }, io);
+  } catch (error) {
+    throw timeoutProblem(error, timeoutMs) ?? error;
   } finally {
     await session.close();
   }
+}
+
+/** A deadline that passed, as one message naming --timeout; `undefined` for anything else. */
+function timeoutProblem(error: unknown, timeoutMs: number): CliError | undefined {
+  const codes: string[] = [];
+  let message = '';
+  for (
+    let current = error as
+        | { code?: unknown; cause?: unknown; name?: unknown; message?: unknown }
+        | undefined,
+      depth = 0;
+    current && depth < 5;
+    current = current.cause as typeof current, depth++
+  ) {
+    if (typeof current.code === 'string') codes.push(current.code);
+    if (typeof current.name === 'string') codes.push(current.name);
+    if (!message && typeof current.message === 'string') message = current.message;
+  }
+  const timedOut = codes.some((code) => /TIMEOUT/i.test(code) && !/APPROVAL/i.test(code));
+  if (!timedOut || isStipendError(error)) return undefined;
+  return new CliError(
+    `stipend fetch: the server did not answer within ${timeoutMs / 1000} s (${message || 'timeout'}); ` +
+      'try again later, or allow longer with --timeout <seconds>',
+  );
 }
 
 async function paidFetch(
   session: PayingSession,
   url: string,
   init: RequestInit,
-  flags: FetchFlags,
+  flags: FetchFlags & { readonly timeoutMs: number },
   io: CliIo,
 ): Promise<number> {
   let response: Response;
@@ -146,14 +185,19 @@ async function paidFetch(
       payment: {
         ...(flags.max !== undefined ? { maxUsd: flags.max } : {}),
         ...(flags.tag ? { tags: flags.tag } : {}),
+        timeoutMs: flags.timeoutMs,
       },
     });
   } catch (error) {
+    session.progress.stop();
+    if (!isStipendError(error)) throw timeoutProblem(error, flags.timeoutMs) ?? error;
     return reportFailure(error, session, flags, io);
   }
   const payment = getPayment(response);
   const credential = getCredentialUse(response);
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  session.progress.step(`reading the response from ${new URL(response.url || url).origin}`);
+  const bytes = await readBody(response, flags.timeoutMs);
+  session.progress.stop();
   if (flags.json) {
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
     const type = response.headers.get('content-type') ?? '';
@@ -170,7 +214,7 @@ async function paidFetch(
       headers[name] = value;
     });
     io.stdout.write(
-      `${toJson({
+      `${toJsonOutput({
         url: response.url || url,
         method: (init.method ?? 'GET').toUpperCase(),
         status: response.status,
@@ -183,7 +227,7 @@ async function paidFetch(
               status: payment.status,
               record: payment.record,
               ...(payment.receipt ? { receipt: payment.receipt } : {}),
-              ...(payment.error ? { error: payment.error.toJSON() } : {}),
+              ...(payment.error ? { error: errorJson(payment.error) } : {}),
             }
           : null,
         credentialReused: credential ?? null,
@@ -223,54 +267,24 @@ async function paidFetch(
 }
 
 function reportFailure(
-  error: unknown,
+  error: StipendError,
   session: PayingSession,
   flags: FetchFlags,
   io: CliIo,
 ): number {
-  if (!isStipendError(error)) {
-    const cause = (error as { cause?: { message?: string } })?.cause?.message;
-    throw new CliError(
-      `stipend fetch: the request failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}`,
-    );
-  }
-  const stipendError = error as StipendError;
-  const hints =
-    error instanceof PolicyDeniedError
-      ? missingWalletHints(
-          session.offersSeen.filter((offer) =>
-            error.offers.some(
-              (denial) => denial.offerId === offer.id && denial.code === 'no_wallet',
-            ),
-          ),
-          session.parts.wallets,
-          session.settings.file,
-        )
-      : [];
-  const assetHint = unknownAssetHint(
-    [error.message, ...stipendError.metaMessages].join('\n'),
+  const hints = refusalHints(
+    refusedOffers(error, session),
+    session.parts.wallets,
     session.settings.file,
+    [error.message, ...error.metaMessages],
   );
-  if (assetHint) hints.push(assetHint);
-  if (error instanceof PolicyDeniedError) {
-    const units = error.offers.map((denial) => {
-      const offer = session.offersSeen.find((seen) => seen.id === denial.offerId);
-      return offer?.amount.unit.kind === 'msat' ? 'lightning:msat' : '';
-    });
-    const priceHint = btcPriceHint(
-      error.offers.map((denial) => denial.code),
-      units,
-      session.settings.file,
-    );
-    if (priceHint) hints.push(priceHint);
-  }
   const refused = error.code === 'POLICY_DENIED' || error.code.startsWith('APPROVAL_');
   const code =
     error instanceof PaymentFailedError ? EXIT.paymentFailed : refused ? EXIT.refused : EXIT.error;
   if (flags.json) {
     io.stdout.write(
-      `${toJson({
-        error: stipendError.toJSON(),
+      `${toJsonOutput({
+        error: errorJson(error),
         hints,
         offers: session.offersSeen,
         policy: session.policy.source,
@@ -279,37 +293,117 @@ function reportFailure(
     );
     return code;
   }
-  const lines = [
-    `stipend: ${hints.length > 0 ? 'not paid' : 'refused'}: ${stipendError.shortMessage}`,
-  ];
+  const verdict = hints.length > 0 ? 'not paid' : refused ? 'refused' : 'failed';
+  const lines = [`stipend: ${verdict}: ${cliWords(error.shortMessage)}`];
   // One offer: its reason is the message already. Several: say why each was refused.
   if (error instanceof PolicyDeniedError && hints.length === 0 && error.offers.length > 1) {
     for (const denial of error.offers)
-      lines.push(`  - ${denial.protocol}/${denial.scheme} ${denial.amount}: ${denial.reason}`);
+      lines.push(
+        `  - ${denial.protocol}/${denial.scheme} ${denial.amount}: ${cliWords(denial.reason)}`,
+      );
   }
   for (const hint of hints) lines.push(`  ${hint}`);
   if (error instanceof PaymentFailedError) {
     lines.push(
-      `  money moved: ${error.paid === 'unknown' ? 'unknown (it is reconciled before paying again)' : error.paid ? 'yes' : 'no'}`,
+      `  money moved: ${error.paid === 'unknown' ? 'unknown (held: stipend ledger lists it, stipend reconcile settles it)' : error.paid ? 'yes' : 'no'}`,
     );
   }
   io.stderr.write(`${lines.join('\n')}\n`);
   return code;
 }
 
+/** The offers a refusal names, with the units of those that were read. */
+function refusedOffers(error: StipendError, session: PayingSession): RefusedOffer[] {
+  if (!(error instanceof PolicyDeniedError)) return [];
+  return error.offers.map((denial) => {
+    const seen = session.offersSeen.find((offer) => offer.id === denial.offerId);
+    let unit: string | undefined;
+    try {
+      unit = seen ? unitKey(seen.amount.unit) : undefined;
+    } catch {
+      unit = undefined;
+    }
+    return {
+      protocol: denial.protocol,
+      scheme: denial.scheme,
+      ...(seen?.network !== undefined ? { network: seen.network } : {}),
+      code: denial.code,
+      reason: denial.reason,
+      ...(unit !== undefined ? { unit } : {}),
+    };
+  });
+}
+
+/**
+ * The library's words for this call's cap are the command's `--max`: "the per-call override's
+ * maxPerRequest.usd" is what `--max` sets.
+ *
+ * @example
+ * ```ts
+ * cliWords("for this call's override; raise the per-call override's maxPerRequest.usd to at least $0.05");
+ * // 'for --max; raise --max to at least $0.05'
+ * cliWords('did not answer within 30000 ms; raise timeoutMs or payment.timeoutMs.');
+ * // 'did not answer within 30000 ms; allow longer with --timeout <seconds>.'
+ * ```
+ */
+export function cliWords(text: string): string {
+  return text
+    .replace(/the per-call override's maxPerRequest\.usd/g, '--max')
+    .replace(/this call's override/g, '--max')
+    .replace(/raise timeoutMs or payment\.timeoutMs/g, 'allow longer with --timeout <seconds>');
+}
+
+/** A Stipend error for `--json`: its code, message and details, amounts in the one shape. */
+function errorJson(error: StipendError): Record<string, unknown> {
+  return {
+    name: error.name,
+    code: error.code,
+    message: error.shortMessage,
+    details: error.details,
+  };
+}
+
+/** The response body, within the deadline (a body that drips forever ends the command). */
+async function readBody(response: Response, timeoutMs: number): Promise<Uint8Array> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void response.body?.cancel().catch(() => {});
+      reject(
+        new CliError(
+          `stipend fetch: the response body did not finish within ${timeoutMs / 1000} s; allow longer with --timeout <seconds>`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return new Uint8Array(await Promise.race([response.arrayBuffer(), deadline]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function checkUrl(text: string): string {
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(text);
   } catch {
-    throw new CliError(
-      `stipend fetch: "${text}" is not a URL (e.g. https://api.example.com/data)`,
-      EXIT.usage,
-    );
+    url = undefined;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    // `127.0.0.1:4021/weather`, `localhost:4021/x`, `api.example.com/data`: the scheme is missing.
+    const hostLike = /^[a-z0-9.-]+(:\d+)?(\/|$)/i.test(text) && !text.includes('://');
+    if (hostLike) {
+      const local = /^(localhost|127\.|\[?::1)/i.test(text);
+      throw new CliError(
+        `stipend fetch: "${text}" is not a URL: add the scheme, e.g. stipend fetch ${local ? 'http' : 'https'}://${text}`,
+        EXIT.usage,
+      );
+    }
     throw new CliError(
-      `stipend fetch: only http(s) URLs are fetched, not ${url.protocol}`,
+      url === undefined
+        ? `stipend fetch: "${text}" is not a URL: write it whole, e.g. https://api.example.com/data`
+        : `stipend fetch: only http(s) URLs are fetched, not ${url.protocol} (e.g. https://api.example.com/data)`,
       EXIT.usage,
     );
   }

@@ -3,22 +3,31 @@
  *
  * @module
  */
+import { existsSync } from 'node:fs';
 import { parse } from '../args.js';
 import { homeFiles } from '../home.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
 import { formatJsonl, readLedgerFile } from '../ledger/jsonl.js';
-import { formatCsv, ledgerTotals, renderTotals } from '../ledger/report.js';
-import { toJson } from '../output/json.js';
+import {
+  formatCsv,
+  heldRecords,
+  ledgerTotals,
+  renderHeld,
+  renderTotals,
+} from '../ledger/report.js';
+import { toJsonOutput } from '../output/json.js';
 
 export const LEDGER_HELP = `Usage: stipend ledger [options]
 
-Shows what the ledger records: payments and USD spent per host and rail, and what is held
-until its outcome is known.
+Shows what the ledger records: first the purchases held because their outcome is unknown
+(with the reference to look them up; stipend reconcile settles them), then payments and USD
+spent per host and rail.
 
 Options:
       --ledger <file>          the ledger (default ~/.config/stipend/ledger.jsonl, or STIPEND_LEDGER)
       --export <jsonl|csv>     print every record instead (JSON lines or CSV)
-      --json                   print the totals as JSON
+      --json                   print the held records and the totals as JSON (amounts as
+                               { value, unit, display })
   -h, --help                   this help
 `;
 
@@ -55,6 +64,14 @@ export async function ledgerCommand(args: readonly string[], io: CliIo): Promise
     throw new CliError(`--export must be jsonl or csv, not "${values.export}"`, EXIT.usage);
   }
   const path = values.ledger ?? homeFiles(io.env).ledger;
+  const named = values.ledger !== undefined || io.env.STIPEND_LEDGER !== undefined;
+  if (named && !existsSync(path)) {
+    const how = values.ledger !== undefined ? '--ledger' : 'STIPEND_LEDGER';
+    throw new CliError(
+      `stipend ledger: there is no ledger file at ${path} (${how}): check the path; ` +
+        `stipend fetch writes ${homeFiles({ ...io.env, STIPEND_LEDGER: undefined }).ledger} unless given --ledger`,
+    );
+  }
   let records: ReturnType<typeof readLedgerFile>;
   try {
     records = readLedgerFile(path);
@@ -67,12 +84,19 @@ export async function ledgerCommand(args: readonly string[], io: CliIo): Promise
     io.stdout.write(formatCsv(records));
   } else if (values.json) {
     io.stdout.write(
-      `${toJson({ ledger: path, records: records.length, totals: ledgerTotals(records) })}\n`,
+      `${toJsonOutput({
+        ledger: path,
+        records: records.length,
+        held: heldRecords(records),
+        totals: ledgerTotals(records),
+      })}\n`,
     );
   } else {
     io.stdout.write(
       `Ledger ${path} (${records.length} record${records.length === 1 ? '' : 's'})\n\n`,
     );
+    const held = renderHeld(records);
+    if (held) io.stdout.write(`${held}\n\n`);
     io.stdout.write(`${renderTotals(records)}\n`);
   }
   return EXIT.ok;

@@ -13,7 +13,7 @@ import {
   type ProtocolAdapter,
   type Wallet,
 } from '@stipend/client';
-import { parse } from '../args.js';
+import { parse, timeoutMsOf } from '../args.js';
 import { homeFiles } from '../home.js';
 import { nodeFetch } from '../http/node-fetch.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
@@ -37,6 +37,7 @@ Options:
       --wallets <file>      wallet settings (default ~/.config/stipend/wallets.json) and
                             STIPEND_* variables (see stipend help wallets)
       --ledger <file>       the spend ledger, shared with stipend fetch and stipend ledger
+      --timeout <seconds>   the longest wait for a seller, each time it is asked (default 60)
       --allow-host <host>   a non-public host or range the fetch tool may reach, e.g.
                             127.0.0.1 for local testing (repeatable; also STIPEND_MCP_ALLOW_HOSTS)
   -h, --help                this help
@@ -55,6 +56,7 @@ interface StartOptions {
   readonly allowHosts: readonly string[];
   readonly env: CliIo['env'];
   readonly transport: 'stdio';
+  readonly timeoutMs: number;
 }
 type StartMcpServer = (options: StartOptions) => Promise<{ readonly closed: Promise<void> }>;
 
@@ -75,12 +77,14 @@ export async function mcpCommand(args: readonly string[], io: CliIo): Promise<nu
     policy?: string;
     wallets?: string;
     ledger?: string;
+    timeout?: string;
     'allow-host'?: string[];
     help?: boolean;
   }>('mcp', args, {
     policy: { type: 'string' },
     wallets: { type: 'string' },
     ledger: { type: 'string' },
+    timeout: { type: 'string' },
     'allow-host': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
@@ -91,6 +95,7 @@ export async function mcpCommand(args: readonly string[], io: CliIo): Promise<nu
   if (positionals.length > 0) {
     throw new CliError(`stipend mcp takes no arguments (got "${positionals[0]}")`, EXIT.usage);
   }
+  const timeoutMs = timeoutMsOf(values.timeout, 60);
   const files = homeFiles(io.env);
   const policyFile = values.policy ?? (existsSync(files.policy) ? files.policy : undefined);
   if (policyFile !== undefined) readPolicyFile(policyFile); // a mistake fails here, clearly
@@ -99,10 +104,11 @@ export async function mcpCommand(args: readonly string[], io: CliIo): Promise<nu
     defaultFile: files.wallets,
     ...(values.wallets !== undefined ? { explicitFile: values.wallets } : {}),
   });
-  const http = nodeFetch(io.env);
+  const http = nodeFetch(io.env, { timeoutMs });
   const parts = buildPayingParts(settings, {
     fetch: http.fetch,
     credentials: fileCredentialStore(files.credentials),
+    timeoutMs,
   });
   const ledger = openJsonlLedger(values.ledger ?? files.ledger);
 
@@ -134,6 +140,7 @@ export async function mcpCommand(args: readonly string[], io: CliIo): Promise<nu
       allowHosts: values['allow-host'] ?? [],
       env: io.env,
       transport: 'stdio',
+      timeoutMs,
     });
     await handle.closed;
   } finally {

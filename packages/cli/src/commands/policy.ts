@@ -3,15 +3,19 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { parse } from '../args.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
 import { explainPolicy } from '../policy/explain.js';
-import { readPolicyFile } from '../policy/load.js';
+import { checkPolicyText, formatProblem } from '../policy/load.js';
+import { policyWarnings } from '../policy/warnings.js';
 
 export const POLICY_HELP = `Usage: stipend policy check <file>
 
 Validates a JSON spend policy and explains what it allows: caps per payment, limits per
-window, host and tag rules, approvals. A mistake is reported with the field to fix.
+window, host and tag rules, approvals. Every mistake is reported at once, with its line,
+column and the field to fix; settings that are valid but probably not meant are warned about.
+Exit codes: 0 valid (warnings included), 1 mistakes or an unreadable file, 2 usage.
 `;
 
 /**
@@ -36,16 +40,25 @@ export async function policyCommand(args: readonly string[], io: CliIo): Promise
   if (action !== 'check' || file === undefined || rest.length > 0) {
     throw new CliError('Usage: stipend policy check <file>', EXIT.usage);
   }
-  let policy: ReturnType<typeof readPolicyFile>;
+  let text: string;
   try {
-    policy = readPolicyFile(file);
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    if (error instanceof CliError) {
-      io.stderr.write(`✗ ${error.message}\n`);
-      return EXIT.error;
-    }
-    throw error;
+    io.stderr.write(`✗ Cannot read the policy file ${file}: ${(error as Error).message}\n`);
+    return EXIT.error;
   }
+  const { policy, problems } = checkPolicyText(text);
+  if (policy === undefined || problems.length > 0) {
+    const count = problems.length === 1 ? 'a mistake' : `${problems.length} mistakes`;
+    io.stderr.write(
+      `✗ ${file} has ${count}:\n${problems.map((p) => `  ${formatProblem(file, p)}`).join('\n')}\n`,
+    );
+    return EXIT.error;
+  }
+  const warnings = policyWarnings(policy);
   io.stdout.write(`✓ ${file} is a valid policy.\n\n${explainPolicy(policy).join('\n')}\n`);
+  if (warnings.length > 0) {
+    io.stderr.write(`\n${warnings.map((warning) => `⚠ ${warning}`).join('\n')}\n`);
+  }
   return EXIT.ok;
 }

@@ -16,6 +16,7 @@ import { type NodeFetch, nodeFetch } from '../http/node-fetch.js';
 import type { CliIo } from '../io.js';
 import { withHistory } from '../ledger/history-budget.js';
 import { type JsonlLedger, openJsonlLedger } from '../ledger/jsonl.js';
+import { createProgress, followPayments, type Progress } from '../output/progress.js';
 import { type LoadedPolicy, loadPolicy } from '../policy/load.js';
 import { buildPayingParts, type PayingParts } from '../wallets/build.js';
 import { fileCredentialStore } from '../wallets/credential-file.js';
@@ -27,6 +28,8 @@ export interface SessionFlags {
   readonly policy?: string;
   readonly ledger?: string;
   readonly yes?: boolean;
+  /** Deadline of each request to a seller, ms (`--timeout`); also the transport's. */
+  readonly timeoutMs?: number;
 }
 
 /** A paying fetch and everything around it. */
@@ -39,6 +42,9 @@ export interface PayingSession {
   readonly http: NodeFetch;
   /** The offers of every 402 read so far (secret-free summaries). */
   readonly offersSeen: OfferSummary[];
+  /** The progress line on stderr (silent unless stderr is a terminal). */
+  readonly progress: Progress;
+  /** Ends every connection and the progress line: nothing is left to keep the process alive. */
   close(): Promise<void>;
 }
 
@@ -64,11 +70,17 @@ export function openSession(io: CliIo, flags: SessionFlags): PayingSession {
   });
   const policy = loadPolicy(flags.policy, files.policy);
   const ledger = openJsonlLedger(flags.ledger ?? files.ledger);
-  const http = nodeFetch(io.env);
+  const http = nodeFetch(
+    io.env,
+    flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {},
+  );
   const parts = buildPayingParts(settings, {
     fetch: http.fetch,
     credentials: fileCredentialStore(files.credentials),
+    ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
   });
+  const progress = createProgress(io.stderr);
+  const approve = cliApprover({ io, yes: flags.yes === true });
   const payingFetch = createPayingFetch({
     wallets: parts.wallets,
     adapters: parts.adapters,
@@ -77,8 +89,17 @@ export function openSession(io: CliIo, flags: SessionFlags): PayingSession {
     budget: withHistory(createMemoryBudgetStore(), ledger.history),
     ledger,
     fetch: http.fetch,
-    approver: cliApprover({ io, yes: flags.yes === true }),
+    approver: async (request, context) => {
+      progress.pause(); // the prompt, not the progress line, is on the terminal now
+      try {
+        return await approve(request, context);
+      } finally {
+        progress.resume();
+      }
+    },
+    ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
   });
+  const unfollow = followPayments(payingFetch, progress);
   const offersSeen: OfferSummary[] = [];
   payingFetch.on('challenge', (event) => {
     offersSeen.push(...event.offers);
@@ -91,6 +112,11 @@ export function openSession(io: CliIo, flags: SessionFlags): PayingSession {
     policy,
     http,
     offersSeen,
-    close: () => http.close(),
+    progress,
+    close: async () => {
+      unfollow();
+      progress.stop();
+      await http.close();
+    },
   };
 }

@@ -5,10 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { startMarketplace } from '@stipend/testkit/market';
 import { parse } from '../args.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
 import { toJson } from '../output/json.js';
+import { loadTestkit } from '../testkit-peer.js';
 
 export const TESTKIT_HELP = `Usage: stipend testkit serve [options]
 
@@ -59,6 +59,7 @@ export async function testkitCommand(
     throw new CliError('Usage: stipend testkit serve [--wallets-out <file>] [--json]', EXIT.usage);
   }
 
+  const { market: testkitMarket } = await loadTestkit('testkit serve');
   // Listen first, so a signal during start-up still stops what was started.
   let signalled: (signal: string) => void = () => {};
   const stop =
@@ -72,7 +73,7 @@ export async function testkitCommand(
     process.on('SIGTERM', onSignal);
   }
   try {
-    const market = await startMarketplace({
+    const market = await testkitMarket.startMarketplace({
       onProgress: (line) => io.stderr.write(`· ${line}\n`),
     });
     try {

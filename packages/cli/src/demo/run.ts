@@ -22,8 +22,7 @@ import {
   type SpendRecord,
   toUsdMicros,
 } from '@stipend/client';
-import { simulatorBackend } from '@stipend/testkit/lightning';
-import { type Marketplace, startMarketplace } from '@stipend/testkit/market';
+import type { Marketplace } from '@stipend/testkit/market';
 import { LightningBackendError } from '@stipend/wallet-lightning';
 import { describeApproval } from '../approve/approver.js';
 import type { CliIo } from '../io.js';
@@ -31,6 +30,7 @@ import { formatJsonl } from '../ledger/jsonl.js';
 import { renderTable } from '../output/table.js';
 import { shortId } from '../output/words.js';
 import { explainPolicy } from '../policy/explain.js';
+import { loadTestkit, type Testkit } from '../testkit-peer.js';
 import { buildPayingParts } from '../wallets/build.js';
 import { DEMO_BTC_USD, DEMO_DAILY_BUDGET_MICROS, DEMO_POLICY } from './policy.js';
 import { type DemoStep, demoSteps } from './steps.js';
@@ -77,10 +77,13 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<num
   out('Everything runs on this machine (127.0.0.1); nothing real is spent.');
   out();
   out('Starting the marketplace:');
-  const market = await startMarketplace({ onProgress: (line) => out(`  · ${line}`) });
+  const testkit = await loadTestkit('demo');
+  const market = await testkit.market.startMarketplace({
+    onProgress: (line) => out(`  · ${line}`),
+  });
   let code = 1;
   try {
-    code = await scenario(market, io, out, options);
+    code = await scenario(market, testkit, io, out, options);
   } finally {
     await market.close();
     out(
@@ -92,6 +95,7 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<num
 
 async function scenario(
   market: Marketplace,
+  testkit: Testkit,
   io: CliIo,
   out: (line?: string) => void,
   options: DemoOptions,
@@ -126,7 +130,7 @@ async function scenario(
     },
     {
       fetch: globalThis.fetch,
-      lightningBackend: simulatorBackend(market.lightning.network, {
+      lightningBackend: testkit.lightning.simulatorBackend(market.lightning.network, {
         node: market.lightning.agentNode,
         error: (code, message, outcome, cause) =>
           new LightningBackendError(code, message, outcome, cause),
@@ -283,7 +287,7 @@ async function scenario(
   mkdirSync(dirname(ledgerPath), { recursive: true });
   writeFileSync(ledgerPath, formatJsonl(records));
   out(
-    `Ledger: ${records.length} spend record(s) written to ${options.ledgerPath ?? '.stipend/demo-ledger.jsonl'} (read it with: stipend ledger --ledger ${options.ledgerPath ?? '.stipend/demo-ledger.jsonl'}).`,
+    `Ledger: ${records.length} spend record(s) written to ${options.ledgerPath ?? '.stipend/demo-ledger.jsonl'} (read it with: pnpm stipend ledger --ledger ${options.ledgerPath ?? '.stipend/demo-ledger.jsonl'} in a clone, or npx @stipend/cli ledger --ledger …).`,
   );
 
   const wrong = results.filter(

@@ -11,7 +11,20 @@ export interface NodeFetch {
   readonly fetch: typeof fetch;
   /** The proxies in force, for messages (`undefined` when none). */
   readonly proxies: { readonly http?: string; readonly https?: string; readonly noProxy?: string };
+  /**
+   * Ends every connection now, in-flight requests included (undici's `destroy()`): the
+   * command's work is done, so nothing it started may keep the process alive.
+   */
   close(): Promise<void>;
+}
+
+/** Options of {@link nodeFetch}. */
+export interface NodeFetchOptions {
+  /**
+   * The longest wait for a server's response headers, and between two chunks of a body, in
+   * ms (undici's `headersTimeout` / `bodyTimeout`). Default: undici's (300 s).
+   */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -28,7 +41,10 @@ export interface NodeFetch {
  * await http.close();
  * ```
  */
-export function nodeFetch(env: Readonly<Record<string, string | undefined>>): NodeFetch {
+export function nodeFetch(
+  env: Readonly<Record<string, string | undefined>>,
+  options: NodeFetchOptions = {},
+): NodeFetch {
   const pick = (name: string) => env[name] ?? env[name.toLowerCase()] ?? undefined;
   const proxies = {
     ...(pick('HTTP_PROXY') ? { http: pick('HTTP_PROXY')! } : {}),
@@ -40,6 +56,9 @@ export function nodeFetch(env: Readonly<Record<string, string | undefined>>): No
     httpProxy: proxies.http ?? '',
     httpsProxy: proxies.https ?? '',
     noProxy: proxies.noProxy ?? '',
+    ...(options.timeoutMs !== undefined
+      ? { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }
+      : {}),
   });
   const send = (async (input: RequestInfo | URL, init?: RequestInit) => {
     if (typeof Request !== 'undefined' && input instanceof Request) {
@@ -62,6 +81,6 @@ export function nodeFetch(env: Readonly<Record<string, string | undefined>>): No
   return {
     fetch: send,
     proxies,
-    close: () => dispatcher.close(),
+    close: () => dispatcher.destroy(),
   };
 }

@@ -97,6 +97,55 @@ export function renderTotals(records: readonly SpendRecord[]): string {
   return `${table}\n\nTotal: ${paid} payment${paid === 1 ? '' : 's'}, ${formatUsd(sum)} spent${openText}.`;
 }
 
+/**
+ * The purchases whose outcome is unknown (`held`), oldest first: money may have moved, the
+ * budget stays reserved, and the wallet's lookup (or a person) must settle them.
+ *
+ * @example
+ * ```ts
+ * import { heldRecords } from './report.js';
+ * heldRecords(records).map((r) => r.reference); // ['0x5c1e…', undefined]
+ * ```
+ */
+export function heldRecords(records: readonly SpendRecord[]): SpendRecord[] {
+  return records.filter((record) => record.status === 'held');
+}
+
+/**
+ * The held purchases as a table with their references and how to settle them; `''` when none.
+ *
+ * @example
+ * ```ts
+ * import { renderHeld } from './report.js';
+ * console.log(renderHeld(records));
+ * ```
+ */
+export function renderHeld(records: readonly SpendRecord[]): string {
+  const held = heldRecords(records);
+  if (held.length === 0) return '';
+  const rows = held.map((r) => [
+    r.id,
+    new Date(r.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    hostOf(r.origin),
+    `${r.protocol}:${r.scheme}`,
+    safe(() => formatAmount(r.amount)),
+    formatUsd(r.reservedUsdMicros),
+    r.reference ?? 'none (the wallet gave none)',
+  ]);
+  const table = renderTable(
+    ['record', 'since', 'host', 'rail', 'amount', 'held', 'reference'],
+    rows,
+    { right: [5] },
+  );
+  const count = `${held.length} purchase${held.length === 1 ? '' : 's'}`;
+  return (
+    `Held — ${count} whose outcome is unknown (the money may have moved; its budget stays reserved):\n` +
+    `${table}\n` +
+    'Settle them with: stipend reconcile (asks each wallet), or, once you know the answer,\n' +
+    '  stipend reconcile --resolve <record>=paid   (it was paid)   or   --resolve <record>=void   (nothing moved)'
+  );
+}
+
 const CSV_COLUMNS = [
   'id',
   'created_at',

@@ -50,6 +50,8 @@ export interface BuildOptions {
   readonly credentials?: CredentialStore;
   /** A Lightning backend to use instead of the settings' (the demo's simulator). */
   readonly lightningBackend?: LightningBackend;
+  /** Deadline of one chain read (the RPC URL), ms (`--timeout`). Default: viem's (10 s). */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -70,7 +72,12 @@ export function buildPayingParts(settings: WalletSettings, options: BuildOptions
     const account = privateKeyToAccount(settings.evm.privateKey);
     const rpcUrl = settings.evm.rpcUrl;
     const publicClient = rpcUrl
-      ? createPublicClient({ transport: http(rpcUrl, { fetchFn: options.fetch }) })
+      ? createPublicClient({
+          transport: http(rpcUrl, {
+            fetchFn: options.fetch,
+            ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+          }),
+        })
       : undefined;
     wallets.push(
       evmWallet({

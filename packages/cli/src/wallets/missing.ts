@@ -3,7 +3,14 @@
  *
  * @module
  */
-import type { OfferSummary, Wallet } from '@stipend/client';
+import type { Wallet } from '@stipend/client';
+
+/** What the hints need to know about an offer. */
+export interface OfferRail {
+  readonly protocol: string;
+  readonly scheme: string;
+  readonly network?: string;
+}
 
 /** The kinds of wallet the command can configure. */
 export type WalletKind = 'evm' | 'lightning' | 'stripe';
@@ -49,7 +56,7 @@ const HOW: Record<WalletKind, (file: string) => string> = {
  * ```
  */
 export function missingWalletHints(
-  offers: readonly OfferSummary[],
+  offers: readonly OfferRail[],
   wallets: readonly Wallet[],
   file: string,
 ): string[] {
@@ -70,6 +77,76 @@ export function missingWalletHints(
     );
   }
   return hints;
+}
+
+/** An offer that was not paid, and why. */
+export interface RefusedOffer extends OfferRail {
+  /** The denial code (`no_wallet`, `asset_not_allowed`, `price_unavailable`, …). */
+  readonly code: string;
+  readonly reason: string;
+  /** The offer's unit key, when it was read (`lightning:msat`). */
+  readonly unit?: string;
+}
+
+/**
+ * What to change so that a refused 402 can be paid, the first thing first: a rail with no
+ * wallet at all is said before anything else (adding a token or a price would not make it
+ * payable), and alone when no offer has a wallet. Then: the Lightning network, an unknown
+ * token, a BTC price. `messages` are further texts to read (the error's, unreadable challenges).
+ *
+ * @example
+ * ```ts
+ * import { refusalHints } from './missing.js';
+ * refusalHints([{ protocol: 'l402', scheme: 'bolt11', code: 'price_unavailable', reason: '…', unit: 'lightning:msat' }], [], 'wallets.json');
+ * // ['this 402 offers l402 (bolt11) but no Lightning wallet is configured: set STIPEND_LND_REST_URL …']
+ * ```
+ */
+export function refusalHints(
+  refused: readonly RefusedOffer[],
+  wallets: readonly Wallet[],
+  file: string,
+  messages: readonly string[] = [],
+): string[] {
+  const walletless = refused.filter(
+    (offer) =>
+      !wallets.some((wallet) => wallet.rails.includes(`${offer.protocol}:${offer.scheme}`)),
+  );
+  const hints = missingWalletHints(walletless, wallets, file);
+  if (refused.length > 0 && walletless.length === refused.length) return hints;
+  const texts = [...refused.map((offer) => offer.reason), ...messages];
+  const network = lightningNetworkHint(texts, file);
+  if (network) hints.push(network);
+  const asset = texts.map((text) => unknownAssetHint(text, file)).find((hint) => hint);
+  if (asset) hints.push(asset);
+  const price = btcPriceHint(
+    refused.map((offer) => offer.code),
+    refused.map(
+      (offer) => offer.unit ?? (/lightning:msat/.test(offer.reason) ? 'lightning:msat' : ''),
+    ),
+    file,
+  );
+  if (price) hints.push(price);
+  return hints;
+}
+
+/**
+ * A hint for an invoice on another Lightning network than the wallet's: which setting to change.
+ *
+ * @example
+ * ```ts
+ * import { lightningNetworkHint } from './missing.js';
+ * lightningNetworkHint(['the invoice is for regtest but this wallet pays on mainnet'], 'wallets.json');
+ * // 'the invoice is for regtest but the Lightning wallet pays on mainnet: set STIPEND_LIGHTNING_NETWORK=regtest …'
+ * ```
+ */
+export function lightningNetworkHint(texts: readonly string[], file: string): string | undefined {
+  for (const text of texts) {
+    const match = /invoice is for (\w+) but this wallet pays on (\w+)/.exec(text);
+    if (!match) continue;
+    const [, invoice, wallet] = match;
+    return `the invoice is for ${invoice} but the Lightning wallet pays on ${wallet}: if your node is on ${invoice}, set STIPEND_LIGHTNING_NETWORK=${invoice} (or "lightning": {"network": "${invoice}"} in ${file})`;
+  }
+  return undefined;
 }
 
 /**

@@ -21,6 +21,7 @@ import { freezeOffer, railOf } from '../offer.js';
 import { askApprover } from './approval.js';
 import type { OfferEvaluation } from './checks.js';
 import { amountKey, checkOffer, describeWindow, field, priceOffer, showAmount } from './checks.js';
+import { rankOffers } from './rank.js';
 import type { ResolvedRules } from './resolve.js';
 import { resolveCompiled } from './resolve.js';
 import type { ApprovalRequest, Approver, Rule, SpendPolicy } from './types.js';
@@ -216,6 +217,7 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
       outcomes[candidate.index] = noWallet(candidate, answer);
     }
     if (chosen === undefined) {
+      await sayNoWalletFirst(outcomes, ctx.canPay);
       throw denied(outcomes, rules, where, url, undefined);
     }
     ctx.signal?.throwIfAborted();
@@ -446,19 +448,11 @@ function resolveInput(ctx: EvaluationContext) {
 
 /** Cheapest first; then the policy's `prefer` order; then the order given. Never just "first". */
 function rank(allowed: readonly OfferEvaluation[], prefer: readonly string[]): OfferEvaluation[] {
-  const preference = (offer: PaymentOffer): number => {
-    const protocol = offer.protocol.toLowerCase();
-    const rail = railOf(offer).toLowerCase();
-    const at = prefer.findIndex((entry) => entry === protocol || entry === rail);
-    return at === -1 ? prefer.length : at;
-  };
-  return [...allowed].sort((a, b) => {
-    const x = a.usdMicros!;
-    const y = b.usdMicros!;
-    if (x !== y) return x < y ? -1 : 1;
-    const p = preference(a.offer) - preference(b.offer);
-    return p !== 0 ? p : a.index - b.index;
-  });
+  return rankOffers(allowed, prefer, (evaluation) => ({
+    usdMicros: evaluation.usdMicros!,
+    protocol: evaluation.offer.protocol.toLowerCase(),
+    rail: railOf(evaluation.offer).toLowerCase(),
+  }));
 }
 
 async function askWallet(
@@ -474,11 +468,32 @@ async function askWallet(
 }
 
 function noWallet(evaluation: OfferEvaluation, answer: string): OfferEvaluation {
-  return refuse(
-    evaluation,
-    'no_wallet',
-    `no wallet can pay it (${answer}); add a wallet for ${railOf(evaluation.offer)} or fund the one you have`,
-  );
+  return refuse(evaluation, 'no_wallet', noWalletReason(evaluation.offer, answer));
+}
+
+/**
+ * An offer that could not be priced may also have no wallet at all; then "no wallet" is the
+ * first thing to fix (a price alone would not make it payable), so it is said first.
+ */
+async function sayNoWalletFirst(
+  outcomes: OfferEvaluation[],
+  canPay: DecisionContext['canPay'],
+): Promise<void> {
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.ok || outcome.code !== 'price_unavailable') continue;
+    const answer = await askWallet(canPay, outcome.offer);
+    if (answer === true) continue;
+    const { reason } = outcome as OfferEvaluation & { reason: string };
+    outcomes[i] = refuse(
+      outcome,
+      'no_wallet',
+      `${noWalletReason(outcome.offer, answer)} (then it also needs a price: ${reason})`,
+    );
+  }
+}
+
+function noWalletReason(offer: PaymentOffer, answer: string): string {
+  return `no wallet can pay it (${answer}); add a wallet for ${railOf(offer)} or fund the one you have`;
 }
 
 function refuse(evaluation: OfferEvaluation, code: DenyCode, reason: string): OfferEvaluation {
@@ -561,7 +576,8 @@ function mostTelling(
     if (e.usdMicros === undefined) continue;
     if (best === undefined || e.usdMicros < best.usdMicros!) best = e;
   }
-  const pick = best ?? outcomes[0]!;
+  // Nothing could be priced: a missing wallet is what to fix first.
+  const pick = best ?? outcomes.find((e) => !e.ok && e.code === 'no_wallet') ?? outcomes[0]!;
   return { code: codeOf(pick), index: pick.index };
 }
 

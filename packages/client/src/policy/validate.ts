@@ -99,14 +99,17 @@ export interface CompiledPolicy {
 }
 
 /**
- * Checks a spend policy and throws on the first mistake, naming the field to fix.
+ * Checks a spend policy and throws when it has mistakes, naming each field to fix: every field
+ * is checked on its own, so one error reports every mistake at once (`details.problems`, in
+ * the order of the policy; the message starts with the first and lists the others).
  *
  * What is checked: USD strings (`'0.10'`, `'$1'` or micro-USD bigints), windows
  * (`{ rolling: '24h' }`, `{ calendar: 'day' }`, `{ total: true }`), counts (integers ≥ 0),
  * actions, host patterns, protocol names, list entries, TTLs and timeouts, and unknown keys (a
  * misspelt field would silently drop a cap, so it is refused).
  *
- * @throws {StipendError} code `POLICY_INVALID`, with `details.path` set to the faulty field.
+ * @throws {StipendError} code `POLICY_INVALID`, with `details.path` set to the (first) faulty
+ *   field and `details.problems` listing every `{ path, message }`.
  * @example
  * ```ts
  * import { validatePolicy } from '@stipend/client';
@@ -143,76 +146,81 @@ export function compilePolicy(
       'must be an object such as { global: { maxPerRequest: { usd: "0.10" } } }',
     );
   }
-  rejectUnknownKeys(given, POLICY_KEYS, 'policy');
+  const problems = new Problems();
+  rejectUnknownKeys(given, POLICY_KEYS, 'policy', problems);
   const globalRule = given.global ?? DEFAULT_POLICY.global ?? {};
-  const global = compileRule(globalRule, {
-    source: 'global',
-    label: 'global',
-    path: 'global',
-    scope: 'global',
-    protocols,
-  });
+  const global = compileRuleInto(
+    globalRule,
+    { source: 'global', label: 'global', path: 'global', scope: 'global', protocols },
+    problems,
+  );
 
   const hosts: CompiledRule[] = [];
   const seen = new Map<string, string>();
-  for (const [pattern, rule] of entries(given.hosts, 'policy.hosts')) {
+  for (const [pattern, rule] of problems.check(() => entries(given.hosts, 'policy.hosts'), [])) {
     const path = `hosts[${JSON.stringify(pattern)}]`;
-    let key: string;
-    try {
-      key = normalizeHostPattern(pattern);
-    } catch (error) {
-      throw invalid(path, messageOf(error), error);
-    }
-    const earlier = seen.get(key);
-    if (earlier !== undefined) {
-      throw invalid(
-        path,
-        `is the same host as ${JSON.stringify(earlier)}; merge the two rules into one`,
-      );
-    }
+    const key = problems.check(() => {
+      let key: string;
+      try {
+        key = normalizeHostPattern(pattern);
+      } catch (error) {
+        throw invalid(path, messageOf(error), error);
+      }
+      const earlier = seen.get(key);
+      if (earlier !== undefined) {
+        throw invalid(
+          path,
+          `is the same host as ${JSON.stringify(earlier)}; merge the two rules into one`,
+        );
+      }
+      return key;
+    }, undefined);
+    if (key === undefined) continue;
     seen.set(key, pattern);
     hosts.push(
-      compileRule(rule, {
-        source: 'host',
-        label: pattern,
-        path,
-        scope: `host:${key}`,
-        key,
-        protocols,
-      }),
+      compileRuleInto(
+        rule,
+        { source: 'host', label: pattern, path, scope: `host:${key}`, key, protocols },
+        problems,
+      ),
     );
   }
 
   const tags = new Map<string, CompiledRule>();
-  for (const [tag, rule] of entries(given.tags, 'policy.tags')) {
+  for (const [tag, rule] of problems.check(() => entries(given.tags, 'policy.tags'), [])) {
     const path = `tags[${JSON.stringify(tag)}]`;
-    if (tag.trim() === '') throw invalid(path, 'a tag name must not be empty');
+    if (tag.trim() === '') {
+      problems.add(invalid(path, 'a tag name must not be empty'));
+      continue;
+    }
     tags.set(
       tag,
-      compileRule(rule, {
-        source: 'tag',
-        label: `tag "${tag}"`,
-        path,
-        scope: `tag:${tag}`,
-        key: tag,
-        protocols,
-      }),
+      compileRuleInto(
+        rule,
+        { source: 'tag', label: `tag "${tag}"`, path, scope: `tag:${tag}`, key: tag, protocols },
+        problems,
+      ),
     );
   }
 
-  const prefer = strings(given.prefer, 'policy.prefer').map((entry) => entry.toLowerCase());
-  const approvalTimeoutMs = positiveMs(
-    given.approvalTimeoutMs,
-    'policy.approvalTimeoutMs',
+  const prefer = problems
+    .check(() => strings(given.prefer, 'policy.prefer'), [])
+    .map((entry) => entry.toLowerCase());
+  const approvalTimeoutMs = problems.check(
+    () =>
+      positiveMs(
+        given.approvalTimeoutMs,
+        'policy.approvalTimeoutMs',
+        DEFAULT_APPROVAL_TIMEOUT_MS,
+        false,
+      ),
     DEFAULT_APPROVAL_TIMEOUT_MS,
-    false,
   );
-  const maxRateAgeMs = positiveMs(
-    given.maxRateAgeMs,
-    'policy.maxRateAgeMs',
+  const maxRateAgeMs = problems.check(
+    () => positiveMs(given.maxRateAgeMs, 'policy.maxRateAgeMs', DEFAULT_MAX_RATE_AGE_MS, true),
     DEFAULT_MAX_RATE_AGE_MS,
-    true,
   );
+  problems.throwIfAny();
   return Object.freeze({
     global,
     protocols,
@@ -249,98 +257,126 @@ export interface RulePlace {
  * ```
  */
 export function compileRule(rule: Rule, place: RulePlace): CompiledRule {
+  const problems = new Problems();
+  const compiled = compileRuleInto(rule, place, problems);
+  problems.throwIfAny();
+  return compiled;
+}
+
+/** {@link compileRule}, keeping every mistake in `problems` (the rule returned is then partial). */
+function compileRuleInto(rule: Rule, place: RulePlace, problems: Problems): CompiledRule {
   const at = place.path === 'override' ? 'override' : `policy.${place.path}`;
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
-    throw invalid(at, 'must be a rule object such as { maxPerRequest: { usd: "0.10" } }');
+    problems.add(invalid(at, 'must be a rule object such as { maxPerRequest: { usd: "0.10" } }'));
+    rule = {};
   }
-  rejectUnknownKeys(rule, RULE_KEYS, at);
+  rejectUnknownKeys(rule, RULE_KEYS, at, problems);
   if (
     place.source === 'override' &&
     (rule.limits !== undefined || rule.maxRequests !== undefined)
   ) {
-    throw invalid(
-      at,
-      'a per-call override may not carry limits or maxRequests (it has no budget of its own); ' +
-        'put windowed limits in the policy, under a tag if they belong to some calls only',
+    problems.add(
+      invalid(
+        at,
+        'a per-call override may not carry limits or maxRequests (it has no budget of its own); ' +
+          'put windowed limits in the policy, under a tag if they belong to some calls only',
+      ),
     );
   }
 
-  const action = rule.action ?? 'allow';
+  let action = rule.action ?? 'allow';
   if (!(ACTIONS as readonly string[]).includes(action)) {
-    throw invalid(`${at}.action`, `must be "allow", "deny" or "ask", got ${show(action)}`);
+    problems.add(invalid(`${at}.action`, `must be "allow", "deny" or "ask", got ${show(action)}`));
+    action = 'deny';
   }
 
   let maxPerRequestUsd: bigint | undefined;
   const native: { unit: string; max: bigint }[] = [];
-  if (rule.maxPerRequest !== undefined) {
-    const mpr = objectAt(rule.maxPerRequest, `${at}.maxPerRequest`);
-    rejectUnknownKeys(mpr, new Set(['usd', 'native']), `${at}.maxPerRequest`);
-    if (rule.maxPerRequest.usd !== undefined) {
-      maxPerRequestUsd = usd(rule.maxPerRequest.usd, `${at}.maxPerRequest.usd`);
+  const mpr = rule.maxPerRequest;
+  if (
+    mpr !== undefined &&
+    problems.check(() => Boolean(objectAt(mpr, `${at}.maxPerRequest`)), false)
+  ) {
+    rejectUnknownKeys(mpr, new Set(['usd', 'native']), `${at}.maxPerRequest`, problems);
+    if (mpr.usd !== undefined) {
+      maxPerRequestUsd = problems.check(() => usd(mpr.usd, `${at}.maxPerRequest.usd`), 0n);
     }
-    for (const [i, cap] of array(rule.maxPerRequest.native, `${at}.maxPerRequest.native`)) {
+    const caps = problems.check(() => array(mpr.native, `${at}.maxPerRequest.native`), []);
+    for (const [i, cap] of caps) {
       const path = `${at}.maxPerRequest.native[${i}]`;
-      objectAt(cap, path);
-      if (typeof cap.unit !== 'string' || cap.unit.trim() === '') {
-        throw invalid(
-          `${path}.unit`,
-          'must be a unit key such as "lightning:msat" or "eip155:8453/0x833589fcd6edb6e08f4c7c32d4f71b54bda02913"',
-        );
-      }
-      native.push({ unit: cap.unit.toLowerCase(), max: atomic(cap.max, `${path}.max`) });
+      problems.check(() => {
+        objectAt(cap, path);
+        if (typeof cap.unit !== 'string' || cap.unit.trim() === '') {
+          throw invalid(
+            `${path}.unit`,
+            'must be a unit key such as "lightning:msat" or "eip155:8453/0x833589fcd6edb6e08f4c7c32d4f71b54bda02913"',
+          );
+        }
+        native.push({ unit: cap.unit.toLowerCase(), max: atomic(cap.max, `${path}.max`) });
+      }, undefined);
     }
   }
 
   const limits: { window: BudgetWindow; maxUsdMicros: bigint }[] = [];
-  for (const [i, limit] of array(rule.limits, `${at}.limits`)) {
+  for (const [i, limit] of problems.check(() => array(rule.limits, `${at}.limits`), [])) {
     const path = `${at}.limits[${i}]`;
-    objectAt(limit, path);
-    limits.push({
-      maxUsdMicros: usd(limit.usd, `${path}.usd`),
-      window: windowOf(limit.window, `${path}.window`),
-    });
+    if (!problems.check(() => Boolean(objectAt(limit, path)), false)) continue;
+    const maxUsdMicros = problems.check(() => usd(limit.usd, `${path}.usd`), undefined);
+    const window = problems.check(() => windowOf(limit.window, `${path}.window`), undefined);
+    if (maxUsdMicros !== undefined && window !== undefined) limits.push({ maxUsdMicros, window });
   }
 
   const maxRequests: { window: BudgetWindow; maxCount: number }[] = [];
-  for (const [i, limit] of array(rule.maxRequests, `${at}.maxRequests`)) {
+  for (const [i, limit] of problems.check(() => array(rule.maxRequests, `${at}.maxRequests`), [])) {
     const path = `${at}.maxRequests[${i}]`;
-    objectAt(limit, path);
-    if (typeof limit.count !== 'number' || !Number.isSafeInteger(limit.count) || limit.count < 0) {
-      throw invalid(
-        `${path}.count`,
-        `must be a whole number of payments ≥ 0, got ${show(limit.count)}`,
+    if (!problems.check(() => Boolean(objectAt(limit, path)), false)) continue;
+    const count = limit.count;
+    const countOk = typeof count === 'number' && Number.isSafeInteger(count) && count >= 0;
+    if (!countOk) {
+      problems.add(
+        invalid(`${path}.count`, `must be a whole number of payments ≥ 0, got ${show(count)}`),
       );
     }
-    maxRequests.push({ maxCount: limit.count, window: windowOf(limit.window, `${path}.window`) });
+    const window = problems.check(() => windowOf(limit.window, `${path}.window`), undefined);
+    if (countOk && window !== undefined) maxRequests.push({ maxCount: count, window });
   }
 
   const approveAbove =
-    rule.approveAbove === undefined ? undefined : usd(rule.approveAbove, `${at}.approveAbove`);
+    rule.approveAbove === undefined
+      ? undefined
+      : problems.check(() => usd(rule.approveAbove, `${at}.approveAbove`), 0n);
 
   let maxAuthorizationTtlSec: number | undefined;
   if (rule.maxAuthorizationTtlSec !== undefined) {
     const ttl = rule.maxAuthorizationTtlSec;
     if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl <= 0) {
-      throw invalid(
-        `${at}.maxAuthorizationTtlSec`,
-        `must be a whole number of seconds > 0 (e.g. 3600), got ${show(ttl)}`,
+      problems.add(
+        invalid(
+          `${at}.maxAuthorizationTtlSec`,
+          `must be a whole number of seconds > 0 (e.g. 3600), got ${show(ttl)}`,
+        ),
       );
+    } else {
+      maxAuthorizationTtlSec = ttl;
     }
-    maxAuthorizationTtlSec = ttl;
   }
 
-  const protocols = list(rule.protocols, `${at}.protocols`, (entry, path) => {
-    const known: readonly string[] = place.protocols ?? PROTOCOLS;
-    if (!known.includes(entry)) {
-      throw invalid(
-        path,
-        `unknown protocol ${show(entry)}; use ${known.map((p) => `"${p}"`).join(', ')}`,
-      );
-    }
-  });
-  const networks = list(rule.networks, `${at}.networks`);
-  const assets = list(rule.assets, `${at}.assets`);
-  const payees = list(rule.payees, `${at}.payees`);
+  const protocols = problems.check(
+    () =>
+      list(rule.protocols, `${at}.protocols`, (entry, path) => {
+        const known: readonly string[] = place.protocols ?? PROTOCOLS;
+        if (!known.includes(entry)) {
+          throw invalid(
+            path,
+            `unknown protocol ${show(entry)}; use ${known.map((p) => `"${p}"`).join(', ')}`,
+          );
+        }
+      }),
+    undefined,
+  );
+  const networks = problems.check(() => list(rule.networks, `${at}.networks`), undefined);
+  const assets = problems.check(() => list(rule.assets, `${at}.assets`), undefined);
+  const payees = problems.check(() => list(rule.payees, `${at}.payees`), undefined);
 
   return Object.freeze({
     source: place.source,
@@ -411,7 +447,9 @@ function list(
 ): CompiledList | undefined {
   if (value === undefined) return undefined;
   const obj = objectAt(value, path);
-  rejectUnknownKeys(obj, new Set(['allow', 'deny']), path);
+  const unknown = new Problems();
+  rejectUnknownKeys(obj, new Set(['allow', 'deny']), path, unknown);
+  unknown.throwIfAny();
   const out: { allow?: ReadonlySet<string>; deny?: ReadonlySet<string> } = {};
   for (const kind of ['allow', 'deny'] as const) {
     const raw = (obj as Record<string, unknown>)[kind];
@@ -472,14 +510,60 @@ function objectAt<T>(value: T, path: string): T & object {
   return value as T & object;
 }
 
-function rejectUnknownKeys(value: object, known: ReadonlySet<string>, path: string): void {
+function rejectUnknownKeys(
+  value: object,
+  known: ReadonlySet<string>,
+  path: string,
+  problems: Problems,
+): void {
   for (const key of Object.keys(value)) {
     if (!known.has(key)) {
-      throw invalid(
-        `${path}.${key}`,
-        `is not a known field (known: ${[...known].join(', ')}); a misspelt field would silently drop a limit`,
+      problems.add(
+        invalid(
+          `${path}.${key}`,
+          `is not a known field (known: ${[...known].join(', ')}); a misspelt field would silently drop a limit`,
+        ),
       );
     }
+  }
+}
+
+/**
+ * The mistakes found in a policy so far. Each field is checked on its own, so that one
+ * `POLICY_INVALID` error can name every field to fix instead of the first only.
+ */
+class Problems {
+  private readonly found: StipendError[] = [];
+
+  add(error: StipendError): void {
+    this.found.push(error);
+  }
+
+  /** Runs one field's check; a `POLICY_INVALID` it throws is kept and `fallback` returned. */
+  check<T>(run: () => T, fallback: T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (!isStipendError(error) || error.code !== 'POLICY_INVALID') throw error;
+      this.found.push(error);
+      return fallback;
+    }
+  }
+
+  /** Throws the one mistake, or one error that lists them all (`details.problems`). */
+  throwIfAny(): void {
+    const [first, ...more] = this.found;
+    if (first === undefined) return;
+    if (more.length === 0) throw first;
+    const problems = this.found.map((error) => ({
+      path: String(error.details.path),
+      message: error.shortMessage,
+    }));
+    throw new StipendError(
+      'POLICY_INVALID',
+      `${first.shortMessage} (and ${more.length} more: ${more.map((e) => e.shortMessage).join('; ')})`,
+      { details: { path: first.details.path, problems }, cause: first },
+    );
   }
 }
 

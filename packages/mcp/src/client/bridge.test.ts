@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CALL_HEADER, createMcpBridge, type ToolCallParams } from './bridge.js';
-import { decodeBase64Json, encodeBase64Json, encodeBase64UrlJson } from './encoding.js';
+import { decodeAnyBase64Json, encodeBase64Json, encodeBase64UrlJson } from '@stipend/client/internal';
 
 const terms = {
   x402Version: 2,
@@ -73,12 +73,12 @@ describe('createMcpBridge', () => {
 
     const first = await send();
     expect(first.status).toBe(402);
-    expect(decodeBase64Json(first.headers.get('payment-required')!)).toEqual(terms);
+    expect(decodeAnyBase64Json(first.headers.get('payment-required')!)).toEqual(terms);
     expect(call.answer).toMatchObject({ kind: 'result', terms: true });
 
     const second = await send({ 'payment-signature': encodeBase64Json(payload) });
     expect(second.status).toBe(200);
-    expect(decodeBase64Json(second.headers.get('payment-response')!)).toEqual(settlement);
+    expect(decodeAnyBase64Json(second.headers.get('payment-response')!)).toEqual(settlement);
     expect(seen[0]).toEqual({ name: 't', arguments: { a: 1 }, _meta: { progressToken: 7 } });
     expect(seen[1]).toEqual({
       name: 't',
@@ -101,8 +101,8 @@ describe('createMcpBridge', () => {
     expect(await first.json()).toEqual(v1);
     const second = await send({ 'x-payment': encodeBase64Json({ x402Version: 1 }) });
     expect(second.status).toBe(402);
-    expect(decodeBase64Json(second.headers.get('payment-required')!)).toEqual(terms);
-    expect(decodeBase64Json(second.headers.get('payment-response')!)).toEqual(failure);
+    expect(decodeAnyBase64Json(second.headers.get('payment-required')!)).toEqual(terms);
+    expect(decodeAnyBase64Json(second.headers.get('payment-response')!)).toEqual(failure);
   });
 
   it('MPP: -32042 becomes WWW-Authenticate; the credential echoes the challenge object', async () => {
@@ -120,7 +120,7 @@ describe('createMcpBridge', () => {
     })}`;
     const second = await send({ authorization: credential });
     expect(second.status).toBe(200);
-    expect(decodeBase64Json(second.headers.get('payment-receipt')!)).toEqual(receipt);
+    expect(decodeAnyBase64Json(second.headers.get('payment-receipt')!)).toEqual(receipt);
     expect(seen[1]?._meta?.['org.paymentauth/credential']).toEqual({
       challenge,
       payload: { spt: 'spt_1' },

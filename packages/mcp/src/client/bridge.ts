@@ -20,7 +20,7 @@
  * @module
  */
 
-import { decodeBase64Json, encodeBase64Json, encodeBase64UrlJson } from './encoding.js';
+import { decodeAnyBase64Json, encodeBase64Json, encodeBase64UrlJson } from '@stipend/client/internal';
 import { randomIdOf } from './ids.js';
 import {
   MPP_CREDENTIAL_META,
@@ -144,7 +144,7 @@ async function send(call: BridgedCall, headers: Headers): Promise<Response> {
     headers.get('x-payment') ??
     headers.get('x-payment-signature');
   if (x402 !== null) {
-    meta[X402_PAYMENT_META] = decodeBase64Json(x402);
+    meta[X402_PAYMENT_META] = decodeAnyBase64Json(x402);
     paid = 'x402';
   }
   const credential = [headers.get('payment-authorization'), headers.get('authorization')].find(

@@ -14,7 +14,7 @@
  * @module
  */
 import { ChallengeParseError } from '@stipend/client';
-import { decodeBase64Json, encodeBase64UrlJson } from './encoding.js';
+import { decodeAnyBase64Json, encodeBase64UrlJson } from '@stipend/client/internal';
 
 /** JSON-RPC error code: payment required. */
 export const PAYMENT_REQUIRED_CODE = -32042;
@@ -173,7 +173,7 @@ export function mcpCredentialOf(
 ): Record<string, unknown> {
   const match = /^Payment\s+([A-Za-z0-9_\-+/=]+)$/i.exec(header.trim());
   if (!match) throw new TypeError('the MPP credential is not "Payment <base64url>"');
-  const decoded = decodeBase64Json(match[1]!) as {
+  const decoded = decodeAnyBase64Json(match[1]!) as {
     challenge?: { id?: unknown };
     payload?: unknown;
     source?: unknown;

@@ -102,4 +102,12 @@ describe('TargetBlockedError', () => {
       addresses: [{ address: '::1', range: 'loopback' }],
     });
   });
+
+  it('names the fix in the words of stipend mcp: the --allow-host flag with the host', () => {
+    const error = new TargetBlockedError('127.0.0.1', [
+      { address: '127.0.0.1', range: 'loopback' },
+    ]);
+    expect(error.message).toMatch(/stipend mcp --allow-host 127\.0\.0\.1 /);
+    expect(error.message.indexOf('--allow-host')).toBeLessThan(error.message.indexOf('allowHosts'));
+  });
 });

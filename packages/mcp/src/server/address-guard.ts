@@ -266,8 +266,9 @@ export class TargetBlockedError extends StipendError {
     super(
       'TARGET_BLOCKED',
       `Refused to connect to ${hostname}: it resolves to ${shown || 'no address'}, which is not a public address. ` +
-        'Private, loopback and link-local targets are refused by default; for local testing list the host ' +
-        'or address in allowHosts (or STIPEND_MCP_ALLOW_HOSTS).',
+        'Private, loopback and link-local targets are refused by default; for local testing allow it: ' +
+        `restart the server with stipend mcp --allow-host ${hostname} (or set STIPEND_MCP_ALLOW_HOSTS=${hostname}; ` +
+        'from code, the allowHosts option of startMcpServer).',
       { details: { hostname, addresses } },
     );
     this.hostname = hostname;

@@ -95,6 +95,11 @@ export interface McpServerOptions {
   readonly maxResponseBytes?: number;
   /** Time limit of one `fetch` call, payment included, in ms. Default 120 000. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Deadline of each request to a seller, in ms (`createPayingFetch`'s `timeoutMs`; what
+   * `stipend mcp --timeout <seconds>` sets). Default: the paying fetch's own.
+   */
+  readonly timeoutMs?: number;
   /** Server name and version shown to hosts. */
   readonly name?: string;
   readonly version?: string;
@@ -184,6 +189,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
     ...(options.allowHttp !== undefined ? { allowHttp: options.allowHttp } : {}),
     approver: options.approver ?? askHost,
     fetch: guardedFetch(agent),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
 
   const tags = options.tags ?? ['mcp'];

@@ -148,6 +148,25 @@ describe('x402 v2 terms', () => {
     expect((error as PolicyDeniedError).offers[0]?.reason).toMatch(/x402Adapter\(\{ assets/);
   });
 
+  it('the unknown-asset hint names peg, the field without which the token cannot be priced', async () => {
+    for (const input of [
+      v2([{ ...requirement, asset: '0x0000000000000000000000000000000000000bad' }]),
+      challenge({
+        headers: {
+          'X-Payment-Required': JSON.stringify({
+            price: '0.001',
+            currency: 'DAI',
+            network: 'eip155:8453',
+            address: PAY_TO,
+          }),
+        },
+      }),
+    ]) {
+      const error = (await rejection(parse(input))) as PolicyDeniedError;
+      expect(error.offers[0]?.reason).toMatch(/decimals, name, version, peg: 'USD' \}\] \}\)/);
+    }
+  });
+
   it('prices a user-added asset with its decimals, without a peg unless given', async () => {
     const token = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
     const custom = x402Adapter({

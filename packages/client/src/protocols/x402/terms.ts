@@ -24,6 +24,11 @@ import {
   RequirementV2,
 } from './schemas.js';
 
+/** How to make an unknown token payable; `peg` is what lets the default price source price it. */
+const ASSET_HINT =
+  "add it with x402Adapter({ assets: [{ network, address, symbol, decimals, name, version, peg: 'USD' }] }) " +
+  '(peg: the ISO 4217 currency a stablecoin tracks; for any other token leave peg out and pass a prices source that quotes it)';
+
 /** Which x402 dialect an offer came from; it decides the proof and receipt headers. */
 export type X402Form = 'v2' | 'v1' | 'plain';
 
@@ -144,7 +149,7 @@ export function offersFromPlain(terms: unknown, context: TermsContext): PaymentO
       built = deny(
         'asset_not_allowed',
         `currency ${JSON.stringify(currency)} is not a known asset on ${network} (or is ambiguous); ` +
-          'add it with x402Adapter({ assets: [{ network, address, symbol, decimals, name, version }] })',
+          ASSET_HINT,
       );
     } else {
       let atomic: bigint | undefined;
@@ -226,7 +231,7 @@ function fromRequirement(entry: unknown, context: TermsContext, origin: Origin):
     return deny(
       'asset_not_allowed',
       `asset ${asset} on ${network} is not a known asset, so its decimals and price are unknown; ` +
-        'add it with x402Adapter({ assets: [{ network, address, symbol, decimals, name, version }] })',
+        ASSET_HINT,
     );
   }
   const extra = (fields.extra ?? {}) as Record<string, unknown>;
