@@ -8,11 +8,16 @@
 // - One copy per package version, as an npm install would have it (pnpm installs viem twice,
 //   once per `zod` peer variant; an app would ship one viem). Copies of different versions
 //   stay, and are reported.
-// - A target that needs an entry `@stipend/client` does not export yet (`/core`, `/x402`,
-//   `/l402`, `/mpp`) is reported as "entry not built yet", not measured against another entry.
+// - A target that needs an entry `@stipend/client` does not export is reported as "entry not
+//   built yet", not measured against another entry.
+// - `goal`: issue 12's ceiling. `gate`: what CI enforces (test/size/bundle.test.ts measures the
+//   same BUNDLES with this same `measure`): the goal when it is met, otherwise the figure
+//   measured when the gate was set plus 3 %, until the bytes are cut. Lower a gate when a change
+//   makes a bundle smaller; raise one only with a reason in the commit.
 //
-// Stipend resolves to its built dist/ (`pnpm bench` builds first). `node bench/size.mjs --source`
-// bundles Stipend from its TypeScript sources instead (no build needed; for development).
+// Stipend is bundled from its TypeScript sources (the `@stipend/source` condition, no build
+// needed), as the gate test does, so both print the same figures. `node bench/size.mjs --dist`
+// bundles the built dist/ instead (`pnpm run build` first).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +32,26 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
 
 /**
+ * CI gates, gzipped bytes. Every goal of issue 12 is missed today, so each gate is the figure
+ * measured from the sources on 2026-12-08 plus 3 % (BENCHMARKS.md says where the bytes go).
+ * These figures include `client/quote` (7.6 kB minified), which `createPayingFetch` imports
+ * since `payingFetch.quote` landed. The LND REST backend is gated; NWC inlines `@getalby/sdk`
+ * (118 kB minified) and is a figure only.
+ */
+export const GATES = {
+  /** Measured 55,598 B (goal 28,000). */
+  client: 57_300,
+  /** Measured 43,709 B (goal 15,000). */
+  coreX402: 45_100,
+  /** Measured 75,091 B (goal 40,000). */
+  coreX402Evm: 77_400,
+  /** Measured 64,626 B (goal 30,000). */
+  coreL402LndRest: 66_600,
+  /** Measured 50,611 B (goal 20,000). */
+  coreMppStripe: 52_200,
+};
+
+/**
  * The bundles. `needs`: entries of `@stipend/client` the source imports (checked against its
  * package.json `exports`). `goal`: issue 12's gzipped ceiling. `peer`: a reference client.
  */
@@ -37,6 +62,7 @@ export const BUNDLES = [
     source: `import { createPayingFetch } from '@stipend/client';
 globalThis.payingFetch = createPayingFetch;`,
     goal: { gzip: 28_000, text: 'all three protocols ≤ 28 kB gzipped' },
+    gate: { gzip: GATES.client },
   },
   {
     id: 'core-x402',
@@ -46,6 +72,7 @@ globalThis.payingFetch = createPayingFetch;`,
 import { x402Adapter } from '@stipend/client/x402';
 globalThis.payingFetch = createPayingFetch({ adapters: [x402Adapter()] });`,
     goal: { gzip: 15_000, text: 'core + x402 ≤ 15 kB gzipped' },
+    gate: { gzip: GATES.coreX402 },
   },
   {
     id: 'core-x402-evm',
@@ -60,6 +87,7 @@ globalThis.payingFetch = createPayingFetch({
   wallets: [evmWallet({ account: privateKeyToAccount('${KEY}') })],
 });`,
     goal: { gzip: 40_000, text: 'core + x402 + wallet-evm + viem account ≤ 40 kB gzipped' },
+    gate: { gzip: GATES.coreX402Evm },
   },
   {
     id: 'core-l402-lnd-rest',
@@ -76,6 +104,7 @@ globalThis.payingFetch = createPayingFetch({
   })],
 });`,
     goal: { gzip: 30_000, text: 'core + L402 + wallet-lightning builds and ≤ 30 kB gzipped' },
+    gate: { gzip: GATES.coreL402LndRest },
   },
   {
     id: 'core-l402-nwc',
@@ -105,6 +134,7 @@ globalThis.payingFetch = createPayingFetch({
   wallets: [stripeWallet({ createToken: async () => ({ id: 'spt_x' }) })],
 });`,
     goal: { gzip: 20_000, text: 'core + MPP + wallet-stripe (callback) ≤ 20 kB gzipped' },
+    gate: { gzip: GATES.coreMppStripe },
   },
   {
     id: 'client-evm',
@@ -367,18 +397,30 @@ export function goalCell(row, yes = (ok) => (ok ? 'met' : 'not met')) {
   return `${row.goal.text}: ${yes(row.gzip <= row.goal.gzip)}`;
 }
 
+/** The CI gate of a row: `≤ N kB: within` / `exceeded`, or `none`. */
+export function gateCell(row) {
+  if (!row.gate) return 'none';
+  const limit = `≤ ${(row.gate.gzip / 1000).toFixed(1)} kB`;
+  if (row.notBuilt || row.error) return `${limit}: fails (does not build)`;
+  return `${limit}: ${row.gzip <= row.gate.gzip ? 'within' : '**exceeded**'}`;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const fromSource = process.argv.includes('--source');
+  const fromSource = !process.argv.includes('--dist');
   const rows = await measureAll({ fromSource });
   const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
   console.log(
     `\n## Browser bundle sizes (plain esbuild, no externals, ESM, minified, es2022; gzip -9; Stipend from ${fromSource ? 'src/' : 'dist/'})\n`,
   );
-  console.log('| bundle | minified | gzipped | goal | largest parts (minified) | viem copies |');
-  console.log('|---|---:|---:|---|---|---:|');
+  console.log(
+    '| bundle | minified | gzipped | goal | CI gate | largest parts (minified) | viem copies |',
+  );
+  console.log('|---|---:|---:|---|---|---|---:|');
   for (const row of rows) {
     if (row.notBuilt || row.error) {
-      console.log(`| ${row.label} | | | ${goalCell(row)} | ${row.notBuilt ?? row.error} | |`);
+      console.log(
+        `| ${row.label} | | | ${goalCell(row)} | ${gateCell(row)} | ${row.notBuilt ?? row.error} | |`,
+      );
       continue;
     }
     const parts = row.packages
@@ -386,7 +428,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       .map((p) => `${p.name} ${kB(p.bytes)}`)
       .join(', ');
     console.log(
-      `| ${row.label} | ${kB(row.minified)} | ${kB(row.gzip)} | ${goalCell(row)} | ${parts} | ${row.viemCopies} |`,
+      `| ${row.label} | ${kB(row.minified)} | ${kB(row.gzip)} | ${goalCell(row)} | ${gateCell(row)} | ${parts} | ${row.viemCopies} |`,
     );
   }
   const duplicated = rows.filter((row) => row.duplicates?.length > 0);

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StipendError } from '../errors/base.js';
-import type { WindowSpec } from '../policy/types.js';
 import type { BudgetWindow } from './store.js';
+import type { WindowSpec } from './window.js';
 import { parseWindowSpec, windowKey, windowStart } from './window.js';
 
 const DAY = 86_400_000;

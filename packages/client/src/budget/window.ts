@@ -8,8 +8,19 @@
  * @module
  */
 import { StipendError } from '../errors/base.js';
-import type { WindowSpec } from '../policy/types.js';
 import type { BudgetWindow } from './store.js';
+
+/**
+ * A budget window as written in a policy. Its home is the budget (which counts in windows);
+ * the policy re-exports it for its rules.
+ */
+export type WindowSpec =
+  /** `'1h'`, `'24h'`, `'7d'`, `'30m'`, `'90s'`: a sliding window. */
+  | { readonly rolling: string }
+  /** The current UTC day, ISO week or month. */
+  | { readonly calendar: 'day' | 'week' | 'month' }
+  /** Forever. */
+  | { readonly total: true };
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

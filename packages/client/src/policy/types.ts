@@ -4,20 +4,15 @@
  *
  * @module
  */
+import type { WindowSpec } from '../budget/window.js';
 import type { Amount } from '../money/unit.js';
 import type { Protocol } from '../offer.js';
 
 /** Decimal US dollars (`'0.25'`, `'$1'`) or USD micro-units as a bigint (`250_000n`). */
 export type Usd = string | bigint;
 
-/** A budget window as written in a policy. */
-export type WindowSpec =
-  /** `'1h'`, `'24h'`, `'7d'`, `'30m'`, `'90s'`: a sliding window. */
-  | { readonly rolling: string }
-  /** The current UTC day, ISO week or month. */
-  | { readonly calendar: 'day' | 'week' | 'month' }
-  /** Forever. */
-  | { readonly total: true };
+/** A budget window as written in a policy (its home is `budget/window.ts`). */
+export type { WindowSpec };
 
 /** An allow list and a deny list; deny wins. Entries are compared case-insensitively. */
 export interface ListRule {
