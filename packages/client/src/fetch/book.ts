@@ -61,7 +61,10 @@ export async function move(
   if (!moved) return undefined;
   try {
     let committedUsdMicros: bigint | undefined;
-    if (MONEY_SPENT.has(to)) committedUsdMicros = await commitBudget(core, moved, facts);
+    if (MONEY_SPENT.has(to))
+      committedUsdMicros =
+        (before && MONEY_SPENT.has(before) ? await alreadyCommitted(core, moved) : undefined) ??
+        (await commitBudget(core, moved, facts));
     else if (to === 'void') await core.budget.release(moved.reservationId);
     // The spend record changes when its status or what it says changes (not on every step).
     const status = ledgerStatus(to);
@@ -87,6 +90,12 @@ export async function move(
   } catch (error) {
     throw bookingFailed(moved, to, error);
   }
+}
+
+/** What a reservation committed already (`paid → delivered`: money is counted once). */
+async function alreadyCommitted(core: Core, record: PurchaseRecord): Promise<bigint | undefined> {
+  const reservation = await core.budget.get(record.reservationId);
+  return reservation?.state === 'committed' ? reservation.committedUsdMicros : undefined;
 }
 
 /** Commits the budget: the client's own figures when it has them, else the whole reservation. */
