@@ -26,16 +26,22 @@ export {
   windowKey,
   windowStart,
 } from './budget/index.js';
+// The drop-in paying fetch: x402, L402 and MPP by default
+export { createPayingFetch } from './entries/drop-in.js';
 // Errors
 export * from './errors/index.js';
-// The paying fetch
 export {
-  type ChildLimits,
-  createPayingFetch,
-  type PayingFetch,
-  type PayingFetchConfig,
-  type PayingRequestInit,
-  type PaymentInit,
+  isWalletError,
+  type WalletFailureFacts,
+  walletFailureFacts,
+} from './errors/wallet-facts.js';
+// The paying fetch
+export type {
+  ChildLimits,
+  PayingFetch,
+  PayingFetchConfig,
+  PayingRequestInit,
+  PaymentInit,
 } from './fetch/createPayingFetch.js';
 export {
   type CredentialUse,
@@ -118,7 +124,6 @@ export {
   webStorageCredentialStore,
 } from './protocols/l402/index.js';
 export {
-  acceptPaymentHeader,
   type KnownToken,
   type MissingExpiresRule,
   type MppAdapterOptions,
@@ -129,17 +134,13 @@ export {
 } from './protocols/mpp/index.js';
 export {
   type Challenge,
-  findChallenges,
-  formatAuthParam,
   parseWwwAuthenticate,
   parseWwwAuthenticateLenient,
-  quoteString,
   WwwAuthenticateParseError,
 } from './protocols/www-authenticate.js';
 // Protocol adapters
 export {
   type AssetRegistry,
-  classifyReason as classifyX402Reason,
   createAssetRegistry,
   type KnownAsset,
   X402_KNOWN_ASSETS,
@@ -150,4 +151,5 @@ export {
 } from './protocols/x402/index.js';
 // The purchase lifecycle and its journal
 export * from './purchase/index.js';
+export type { Quote, QuoteDecision, QuotedLimit, QuotedOffer } from './quote/quote.js';
 export type { PayContext, PaymentStatus, Proof, Wallet } from './wallet/wallet.js';

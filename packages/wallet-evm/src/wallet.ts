@@ -11,6 +11,7 @@ import {
   type PaymentOffer,
   type PaymentStatus,
   type Proof,
+  type StipendErrorCode,
   type Wallet,
   WalletError,
 } from '@stipend/client';
@@ -152,7 +153,7 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
     );
   }
 
-  const fail = (message: string, code: string, details?: Record<string, unknown>) =>
+  const fail = (message: string, code: StipendErrorCode, details?: Record<string, unknown>) =>
     new WalletError({ walletId: id, message, ...NOT_PAID, code, ...(details ? { details } : {}) });
 
   const aborted = () =>
@@ -237,7 +238,7 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
   function termsOf(
     offer: PaymentOffer,
     context: PayContext,
-  ): { plan: Plan; terms: AuthorizationTerms } | { code: string; message: string } {
+  ): { plan: Plan; terms: AuthorizationTerms } | { code: StipendErrorCode; message: string } {
     const plan = planOf(offer);
     if (typeof plan === 'string') {
       return { code: 'OFFER_MISMATCH', message: `Refusing to sign: ${plan}.` };

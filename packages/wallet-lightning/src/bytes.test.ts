@@ -24,6 +24,14 @@ describe('bytes', () => {
     expect(sha256Hex(hexToBytes(PREIMAGE))).toBe(HASH);
   });
 
+  it('base64 is read strictly: exact padding or none, canonical last character', () => {
+    expect(fromBase64('AgE')).toEqual(Uint8Array.from([2, 1]));
+    expect(fromBase64('AgE=')).toEqual(Uint8Array.from([2, 1]));
+    for (const junk of ['AgE==', 'AgE===', 'AgF=', 'Ag E=', 'AgEA=']) {
+      expect(() => fromBase64(junk), junk).toThrow(TypeError);
+    }
+  });
+
   it('normalises preimages from hex, upper-case hex, base64 and bytes; refuses others', () => {
     expect(normalizePreimage(PREIMAGE.toUpperCase(), HASH)).toBe(PREIMAGE);
     expect(normalizePreimage(Buffer.from(PREIMAGE, 'hex').toString('base64'), HASH)).toBe(PREIMAGE);

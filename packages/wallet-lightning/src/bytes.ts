@@ -1,12 +1,18 @@
 /**
  * Byte helpers without `Buffer` (the wallet also runs in browsers with the LND REST or NWC
- * backends): hex, standard base64, SHA-256, and preimage normalisation.
+ * backends): hex and base64 (the client's one codec, `@stipend/client/internal`, under the
+ * names this package has always exported), SHA-256, and preimage normalisation.
  *
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-
-const HEX = /^[0-9a-fA-F]*$/;
+import {
+  anyBase64ToBytes,
+  bytesToBase64,
+  bytesToHex as hex,
+  isHex,
+  hexToBytes as unhex,
+} from '@stipend/client/internal';
 
 /**
  * Lowercase hex of some bytes.
@@ -17,11 +23,7 @@ const HEX = /^[0-9a-fA-F]*$/;
  * bytesToHex(new Uint8Array([0xde, 0xad])); // 'dead'
  * ```
  */
-export function bytesToHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
-}
+export const bytesToHex: (bytes: Uint8Array) => string = hex;
 
 /**
  * Bytes of an even-length hex string (either case); throws a `TypeError` otherwise.
@@ -32,14 +34,7 @@ export function bytesToHex(bytes: Uint8Array): string {
  * hexToBytes('DEad'); // Uint8Array [0xde, 0xad]
  * ```
  */
-export function hexToBytes(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !HEX.test(hex)) {
-    throw new TypeError('expected an even-length hex string');
-  }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+export const hexToBytes: (hex: string) => Uint8Array = unhex;
 
 /**
  * Standard padded base64 (what aperture expects for tokens).
@@ -50,14 +45,11 @@ export function hexToBytes(hex: string): Uint8Array {
  * toStdBase64(new Uint8Array([0xfb, 0xff])); // '+/8='
  * ```
  */
-export function toStdBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
+export const toStdBase64: (bytes: Uint8Array) => string = bytesToBase64;
 
 /**
- * Decodes standard or URL-safe base64, padding optional; throws a `TypeError` otherwise.
+ * Decodes standard or URL-safe base64, padding optional but exact when present; throws a
+ * `TypeError` otherwise (stray characters, a run of `=`, a non-canonical last character).
  *
  * @example
  * ```ts
@@ -65,16 +57,7 @@ export function toStdBase64(bytes: Uint8Array): string {
  * fromBase64('-_8'); // Uint8Array [0xfb, 0xff]
  * ```
  */
-export function fromBase64(text: string): Uint8Array {
-  const normal = text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
-  if (!/^[A-Za-z0-9+/]*$/.test(normal) || normal.length % 4 === 1) {
-    throw new TypeError('not base64');
-  }
-  const binary = atob(normal + '='.repeat((4 - (normal.length % 4)) % 4));
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
+export const fromBase64: (text: string) => Uint8Array = anyBase64ToBytes;
 
 /**
  * SHA-256 of some bytes, lowercase hex.
@@ -110,7 +93,7 @@ export function normalizePreimage(
   if (preimage instanceof Uint8Array) candidates.push(preimage);
   else {
     const text = preimage.trim();
-    if (text.length === 64 && HEX.test(text)) candidates.push(hexToBytes(text));
+    if (isHex(text, 32)) candidates.push(hexToBytes(text));
     try {
       candidates.push(fromBase64(text));
     } catch {

@@ -1,8 +1,9 @@
 /**
  * L402 macaroons for sub-agents: read a token, and attenuate it without the root key.
  *
- * Format: libmacaroons version 2 binary (what aperture and go-macaroon emit), written here
- * because `macaroon@3.0.4`'s `exportBinary()` doubles its buffer on every append:
+ * Format: libmacaroons version 2 binary (what aperture and go-macaroon emit), read and written
+ * by the client's one macaroon codec (`@stipend/client/internal`), because `macaroon@3.0.4`'s
+ * `exportBinary()` doubles its buffer on every append:
  *
  * ```text
  * 0x02  [01 len location] 02 len identifier 00
@@ -24,7 +25,13 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { StipendError } from '@stipend/client';
+import { isStipendError, StipendError } from '@stipend/client';
+import {
+  bytesToUtf8,
+  decodeMacaroonV2,
+  encodeMacaroonV2,
+  utf8ToBytes,
+} from '@stipend/client/internal';
 import { bytesToHex, fromBase64, toStdBase64 } from './bytes.js';
 
 /** One caveat: first-party when `vid` is absent. */
@@ -100,18 +107,23 @@ export class MacaroonError extends StipendError {
   }
 }
 
-const EOS = 0;
-const LOCATION = 1;
-const IDENTIFIER = 2;
-const VID = 4;
-const SIGNATURE = 6;
-const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+/** Runs a codec call, turning its `MACAROON_INVALID` error into a {@link MacaroonError}. */
+function codec<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (isStipendError(error) && error.code === 'MACAROON_INVALID') {
+      throw new MacaroonError(error.shortMessage, { cause: error });
+    }
+    throw error;
+  }
+}
 
 /**
  * Parses a libmacaroons v2 binary macaroon (strict: order, field types, 32-byte signature,
- * no trailing bytes).
+ * no trailing bytes), with the client's one macaroon codec.
  *
+ * @throws {MacaroonError} for anything else.
  * @example
  * ```ts
  * import { decodeMacaroon, fromBase64 } from '@stipend/wallet-lightning';
@@ -119,69 +131,14 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
  * ```
  */
 export function decodeMacaroon(bytes: Uint8Array): MacaroonV2 {
-  let at = 0;
-  const varint = (): number => {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const byte = bytes[at++];
-      if (byte === undefined) throw new MacaroonError('unexpected end of macaroon data');
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return value;
-    }
-    throw new MacaroonError('varint longer than 5 bytes');
-  };
-  const peek = (): number | undefined => {
-    if (at >= bytes.length) return undefined;
-    const saved = at;
-    const type = varint();
-    at = saved;
-    return type;
-  };
-  const field = (type: number): Uint8Array => {
-    const found = varint();
-    if (found !== type) throw new MacaroonError(`expected field type ${type}, found ${found}`);
-    if (type === EOS) return new Uint8Array(0);
-    const length = varint();
-    if (at + length > bytes.length) throw new MacaroonError('a field runs past the end');
-    const out = bytes.slice(at, at + length);
-    at += length;
-    return out;
-  };
-  const text = (data: Uint8Array): string => {
-    try {
-      return utf8Strict.decode(data);
-    } catch {
-      throw new MacaroonError('location is not UTF-8');
-    }
-  };
-  if (bytes[at++] !== 2) throw new MacaroonError('only v2 binary macaroons are supported');
-  const location = peek() === LOCATION ? text(field(LOCATION)) : undefined;
-  const identifier = field(IDENTIFIER);
-  field(EOS);
-  const caveats: MacaroonCaveat[] = [];
-  while (peek() !== EOS) {
-    if (peek() === undefined) throw new MacaroonError('unexpected end of macaroon data');
-    const caveatLocation = peek() === LOCATION ? text(field(LOCATION)) : undefined;
-    const id = field(IDENTIFIER);
-    const vid = peek() === VID ? field(VID) : undefined;
-    field(EOS);
-    caveats.push({
-      identifier: id,
-      ...(caveatLocation !== undefined ? { location: caveatLocation } : {}),
-      ...(vid !== undefined ? { vid } : {}),
-    });
-  }
-  field(EOS);
-  const signature = field(SIGNATURE);
-  if (signature.length !== 32) throw new MacaroonError('the signature must be 32 bytes');
-  if (at !== bytes.length) throw new MacaroonError('unexpected bytes after the signature');
-  return { ...(location !== undefined ? { location } : {}), identifier, caveats, signature };
+  return codec(() => decodeMacaroonV2(bytes));
 }
 
 /**
  * Serialises a macaroon in the libmacaroons v2 binary format (byte-identical to
  * `macaroon@3.0.4` `exportBinary()` and go-macaroon `MarshalBinary()`).
  *
+ * @throws {MacaroonError} when the signature is not 32 bytes.
  * @example
  * ```ts
  * import { decodeMacaroon, encodeMacaroon, fromBase64 } from '@stipend/wallet-lightning';
@@ -189,34 +146,7 @@ export function decodeMacaroon(bytes: Uint8Array): MacaroonV2 {
  * ```
  */
 export function encodeMacaroon(macaroon: MacaroonV2): Uint8Array {
-  if (macaroon.signature.length !== 32) throw new MacaroonError('the signature must be 32 bytes');
-  const out: number[] = [2];
-  const varint = (value: number) => {
-    let rest = value;
-    while (rest >= 0x80) {
-      out.push((rest & 0x7f) | 0x80);
-      rest = Math.floor(rest / 128);
-    }
-    out.push(rest);
-  };
-  const field = (type: number, data?: Uint8Array) => {
-    varint(type);
-    if (type === EOS || !data) return;
-    varint(data.length);
-    for (const byte of data) out.push(byte);
-  };
-  if (macaroon.location) field(LOCATION, utf8.encode(macaroon.location));
-  field(IDENTIFIER, macaroon.identifier);
-  field(EOS);
-  for (const caveat of macaroon.caveats) {
-    if (caveat.location) field(LOCATION, utf8.encode(caveat.location));
-    field(IDENTIFIER, caveat.identifier);
-    if (caveat.vid) field(VID, caveat.vid);
-    field(EOS);
-  }
-  field(EOS);
-  field(SIGNATURE, macaroon.signature);
-  return Uint8Array.from(out);
+  return codec(() => encodeMacaroonV2(macaroon));
 }
 
 /**
@@ -243,7 +173,7 @@ export function readL402Token(token: string): L402TokenInfo {
     .filter((c) => c.vid === undefined)
     .map((c) => {
       try {
-        return utf8Strict.decode(c.identifier);
+        return bytesToUtf8(c.identifier);
       } catch {
         return '';
       }
@@ -313,7 +243,7 @@ export function addCaveats(token: string, caveats: readonly string[]): string {
   let signature = macaroon.signature;
   const added: MacaroonCaveat[] = [];
   for (const caveat of caveats) {
-    const identifier = utf8.encode(caveat);
+    const identifier = utf8ToBytes(caveat);
     signature = hmac(sha256, signature, identifier);
     added.push({ identifier });
   }

@@ -1,7 +1,7 @@
 /**
  * Typed access to the parts of `macaroon@3.0.4` (go-macaroon/js-macaroon, CommonJS, no type
  * declarations) the authority uses: minting and verifying. Never `exportBinary()`: its buffer
- * doubles per caveat (see ENVIRONMENT.md); tokens are serialised by `../remote/macaroon-v2.ts`.
+ * doubles per caveat (see ENVIRONMENT.md); tokens are serialised by the client's macaroon codec (through `../remote/macaroon-v2.ts`).
  *
  * @module
  */

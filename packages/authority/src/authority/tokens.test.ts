@@ -1,5 +1,8 @@
+import {
+  anyBase64ToBytes as fromBase64,
+  bytesToBase64 as toBase64,
+} from '@stipend/client/internal';
 import { describe, expect, it } from 'vitest';
-import { fromBase64, toBase64 } from '../remote/base64.js';
 import { DelegationError } from '../remote/errors.js';
 import { decodeMacaroon, encodeMacaroon } from '../remote/macaroon-v2.js';
 import { appendCaveats, attenuate } from '../remote/token.js';

@@ -22,7 +22,7 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { BudgetLimit } from '@stipend/client';
-import { toBase64 } from '../remote/base64.js';
+import { bytesToBase64, bytesToHex } from '@stipend/client/internal';
 import { type DelegationLimits, limitsOf, parseCaveat } from '../remote/caveats.js';
 import { delegationError } from '../remote/errors.js';
 import { encodeMacaroon } from '../remote/macaroon-v2.js';
@@ -88,7 +88,7 @@ export function tokenKeys(rootKey: Uint8Array): TokenKeys {
         version: 2,
       });
       for (const condition of conditions) m.addFirstPartyCaveat(condition);
-      return toBase64(
+      return bytesToBase64(
         encodeMacaroon({
           ...(m.location ? { location: m.location } : {}),
           identifier: m.identifier,
@@ -174,7 +174,7 @@ function hashKey(signature: Uint8Array): string {
   const data = new Uint8Array(SCOPE_TAG.length + signature.length);
   data.set(SCOPE_TAG);
   data.set(signature, SCOPE_TAG.length);
-  return Array.from(sha256(data).slice(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
+  return bytesToHex(sha256(data).slice(0, 16));
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

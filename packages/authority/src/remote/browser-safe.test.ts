@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const sources = readdirSync(here).filter((f) => f.endsWith('.ts') && !f.includes('.test'));
-const allowed = /^(\.\/[a-z0-9-]+\.js|@stipend\/client|@noble\/hashes\/(hmac|sha2)\.js)$/;
+const allowed =
+  /^(\.\/[a-z0-9-]+\.js|@stipend\/client(\/internal)?|@noble\/hashes\/(hmac|sha2)\.js)$/;
 
 describe('@stipend/authority/remote stays browser-safe', () => {
   it('imports nothing but its own files, @stipend/client and @noble/hashes', () => {

@@ -4,7 +4,9 @@
  *
  * @module
  */
+
 import { StipendError } from '@stipend/client';
+import { isStipendErrorCode } from '@stipend/client/internal';
 
 /** Stable codes of delegation errors. */
 export type DelegationErrorCode =
@@ -154,7 +156,8 @@ export function errorFromJSON(json: unknown): StipendError {
     message?: unknown;
     details?: unknown;
   };
-  const code = typeof body.code === 'string' ? body.code : 'AUTHORITY_ERROR';
+  // A remote authority's code is a claim: only a code this package knows is kept as is.
+  const code = isStipendErrorCode(body.code) ? body.code : 'AUTHORITY_ERROR';
   const message =
     typeof body.message === 'string' ? body.message : 'The spend authority refused the payment.';
   const details =
@@ -170,5 +173,7 @@ export function errorFromJSON(json: unknown): StipendError {
   ) {
     return delegationError(reason as DelegationReason, message, details);
   }
-  return new StipendError(code, message, { details });
+  return new StipendError(code, message, {
+    details: code === body.code ? details : { ...details, remoteCode: String(body.code ?? '') },
+  });
 }

@@ -1,6 +1,9 @@
+import {
+  anyBase64ToBytes as fromBase64,
+  bytesToBase64 as toBase64,
+} from '@stipend/client/internal';
 import { describe, expect, it } from 'vitest';
 import { macaroonLib } from '../authority/macaroon-lib.js';
-import { fromBase64, toBase64 } from './base64.js';
 import { DelegationError } from './errors.js';
 import { encodeMacaroon } from './macaroon-v2.js';
 import { appendCaveats, attenuate, decodeToken, readToken } from './token.js';

@@ -11,7 +11,7 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { fromBase64, toBase64 } from './base64.js';
+import { anyBase64ToBytes, bytesToBase64, bytesToHex } from '@stipend/client/internal';
 import {
   type Caveat,
   capsToCaveats,
@@ -70,8 +70,12 @@ export function decodeToken(token: string): DecodedToken {
   const malformed = (why: string) =>
     delegationError('malformed', `This is not a Stipend delegation token: ${why}.`);
   if (typeof token !== 'string' || token.length === 0) throw malformed('it is empty');
-  const bytes = fromBase64(token.trim());
-  if (bytes === undefined) throw malformed('it is not base64');
+  let bytes: Uint8Array;
+  try {
+    bytes = anyBase64ToBytes(token.trim());
+  } catch {
+    throw malformed('it is not base64');
+  }
   let packets: MacaroonPackets;
   try {
     packets = decodeMacaroon(bytes);
@@ -184,7 +188,7 @@ function appendConditions(packets: MacaroonPackets, conditions: readonly string[
       `A token may carry at most ${MAX_CAVEATS} caveats; this one would carry ${caveats.length}.`,
     );
   }
-  return toBase64(encodeMacaroon({ ...packets, caveats, signature }));
+  return bytesToBase64(encodeMacaroon({ ...packets, caveats, signature }));
 }
 
 /**
@@ -203,5 +207,5 @@ export function chainStep(signature: Uint8Array, caveat: Uint8Array): Uint8Array
 function randomHex(bytes: number): string {
   const buffer = new Uint8Array(bytes);
   globalThis.crypto.getRandomValues(buffer);
-  return Array.from(buffer, (b) => b.toString(16).padStart(2, '0')).join('');
+  return bytesToHex(buffer);
 }

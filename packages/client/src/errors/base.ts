@@ -7,6 +7,8 @@
  * bundles, an iframe, a worker).
  */
 
+import type { StipendErrorCode } from './codes.js';
+
 const brand = Symbol.for('stipend.error');
 
 /** Everything a subclass passes to {@link StipendError}. */
@@ -34,8 +36,8 @@ export interface StipendErrorParameters {
  * ```
  */
 export class StipendError extends Error {
-  /** A stable, machine-readable code. */
-  readonly code: string;
+  /** A stable, machine-readable code: one of {@link StipendErrorCode}. */
+  readonly code: StipendErrorCode;
   /** One line saying what went wrong, without the meta lines. */
   readonly shortMessage: string;
   /** Secret-free structured facts. */
@@ -44,7 +46,11 @@ export class StipendError extends Error {
   readonly metaMessages: readonly string[];
   override name = 'StipendError';
 
-  constructor(code: string, shortMessage: string, parameters: StipendErrorParameters = {}) {
+  constructor(
+    code: StipendErrorCode,
+    shortMessage: string,
+    parameters: StipendErrorParameters = {},
+  ) {
     const meta = parameters.metaMessages ?? [];
     super([shortMessage, ...meta].join('\n'), { cause: parameters.cause });
     this.code = code;
@@ -80,7 +86,12 @@ export class StipendError extends Error {
   }
 
   /** A JSON form that survives tool and process boundaries (no stack, no secrets). */
-  toJSON(): { name: string; code: string; message: string; details: Record<string, unknown> } {
+  toJSON(): {
+    name: string;
+    code: StipendErrorCode;
+    message: string;
+    details: Record<string, unknown>;
+  } {
     return {
       name: this.name,
       code: this.code,

@@ -1,4 +1,5 @@
 import { StipendError } from './base.js';
+import type { StipendErrorCode } from './codes.js';
 
 /** What a caller needs to resume a purchase that failed after money may have moved. */
 export interface ResumeInfo {
@@ -30,7 +31,7 @@ export class PaymentFailedError extends StipendError {
   readonly reason: string;
   readonly resume?: ResumeInfo;
   constructor(params: {
-    code?: string;
+    code?: StipendErrorCode;
     reason: string;
     paid: boolean | 'unknown';
     message: string;

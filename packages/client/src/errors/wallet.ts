@@ -1,4 +1,5 @@
 import { StipendError } from './base.js';
+import type { StipendErrorCode } from './codes.js';
 
 /**
  * A wallet could not pay. `paid` says whether money may have moved: `false` (refused before
@@ -21,7 +22,7 @@ export class WalletError extends StipendError {
     message: string;
     paid?: boolean | 'unknown';
     reference?: string;
-    code?: string;
+    code?: StipendErrorCode;
     details?: Record<string, unknown>;
     cause?: unknown;
   }) {

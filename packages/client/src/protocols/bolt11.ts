@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { bytesToHex } from '../internal/codec.js';
 
 /** The Bitcoin networks a BOLT 11 prefix names. */
 export type Bolt11Network = 'mainnet' | 'testnet' | 'signet' | 'regtest';
@@ -176,12 +177,12 @@ export function readBolt11(invoice: string): Bolt11Summary {
         if (length !== 52) break;
         once(type);
         fields[type === P ? 'paymentHash' : type === S ? 'paymentSecret' : 'descriptionHash'] =
-          toHex(wordsToBytes(words, start, length, false));
+          bytesToHex(wordsToBytes(words, start, length, false));
         break;
       case N:
         if (length !== 53) break;
         once(type);
-        fields.payeeNodeKey = toHex(wordsToBytes(words, start, length, false));
+        fields.payeeNodeKey = bytesToHex(wordsToBytes(words, start, length, false));
         break;
       case X:
       case C: {
@@ -197,7 +198,7 @@ export function readBolt11(invoice: string): Bolt11Summary {
         break;
       case M:
         once(type);
-        fields.metadata = toHex(wordsToBytes(words, start, length, false));
+        fields.metadata = bytesToHex(wordsToBytes(words, start, length, false));
         break;
       case FEATURES: {
         once(type);
@@ -291,22 +292,3 @@ function wordsToBytes(words: Uint8Array, start: number, count: number, pad: bool
   if (pad && bits > 0 && index < out.length) out[index] = (acc << (8 - bits)) & 0xff;
   return out;
 }
-
-/**
- * Lowercase hex of bytes.
- *
- * @example
- * ```ts
- * import { toHex } from './bolt11.js';
- * toHex(new Uint8Array([0xde, 0xad])); // 'dead'
- * ```
- */
-export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += HEX[byte];
-  return out;
-}
-
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) =>
-  i.toString(16).padStart(2, '0'),
-);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isStipendError } from '../errors/base.js';
 import {
   type Challenge,
   DEFAULT_WWW_AUTHENTICATE_LIMITS,
@@ -460,6 +461,18 @@ describe('parseWwwAuthenticate: malformed input', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('WwwAuthenticateParseError');
     expect(error.code).toBe('CHALLENGE_INVALID');
+  });
+
+  it('a parse error is a Stipend error: isStipendError, code, details and toJSON', () => {
+    const error = parseError(['Basic', 'Foo a=1, a=2']);
+    expect(isStipendError(error)).toBe(true);
+    expect(error.shortMessage).toBe(error.message);
+    expect(error.details).toEqual({ position: 9, lineIndex: 1 });
+    expect(error.toJSON()).toMatchObject({
+      name: 'WwwAuthenticateParseError',
+      code: 'CHALLENGE_INVALID',
+      details: { position: 9, lineIndex: 1 },
+    });
   });
 
   it('rejects arguments that are not header strings and invalid options', () => {

@@ -24,6 +24,8 @@
  *
  * @module
  */
+import { StipendError } from '../errors/base.js';
+import { hexDigitValue } from '../internal/codec.js';
 
 /** The caps applied when a caller does not pass its own. */
 export const DEFAULT_WWW_AUTHENTICATE_LIMITS: Readonly<{
@@ -77,20 +79,33 @@ export interface LenientParseResult {
 }
 
 /**
- * A `WWW-Authenticate` value that is malformed or exceeds a cap. `position` is the offset in
- * the header line (`lineIndex`, 0 when a single value was given) where the problem was found.
+ * A `WWW-Authenticate` value that is malformed or exceeds a cap (code `CHALLENGE_INVALID`).
+ * `position` is the offset in the header line (`lineIndex`, 0 when a single value was given)
+ * where the problem was found; both are also in `details`. The message describes characters
+ * by class (never quotes header content).
+ *
+ * @example
+ * ```ts
+ * import { isStipendError, parseWwwAuthenticate } from '@stipend/client';
+ *
+ * try {
+ *   parseWwwAuthenticate(header);
+ * } catch (error) {
+ *   if (isStipendError(error) && error.code === 'CHALLENGE_INVALID') console.warn(error.shortMessage);
+ * }
+ * ```
  */
-export class WwwAuthenticateParseError extends Error {
-  override readonly name = 'WwwAuthenticateParseError';
+export class WwwAuthenticateParseError extends StipendError {
+  override name = 'WwwAuthenticateParseError';
   /** Stable code callers can switch on. */
-  readonly code = 'CHALLENGE_INVALID' as const;
+  declare readonly code: 'CHALLENGE_INVALID';
   /** Offset of the problem in its header line (UTF-16 code units). */
   readonly position: number;
   /** Index of the header line the problem is in (0 when one value was given). */
   readonly lineIndex: number;
 
   constructor(message: string, position: number, lineIndex = 0) {
-    super(message);
+    super('CHALLENGE_INVALID', message, { details: { position, lineIndex } });
     this.position = position;
     this.lineIndex = lineIndex;
   }
@@ -128,13 +143,6 @@ function isWs(c: number): boolean {
 
 function isCtl(c: number): boolean {
   return (c < 0x20 && c !== HTAB) || c === 0x7f;
-}
-
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
 }
 
 function codePointLabel(c: number): string {
@@ -498,7 +506,7 @@ class LineParser {
   private hex4(i: number): number {
     let v = 0;
     for (let k = 0; k < 4; k++) {
-      const d = hexDigit(this.code(i + k));
+      const d = hexDigitValue(this.code(i + k));
       if (d < 0) return -1;
       v = v * 16 + d;
     }

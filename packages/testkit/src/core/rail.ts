@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { bytesToHex } from '@stipend/client/internal';
 
 /** One payment on the test rail. */
 export interface TestRailPayment {
@@ -123,5 +124,5 @@ export function createTestRail(): TestRail {
 function randomHex(bytes: number): string {
   const buffer = new Uint8Array(bytes);
   globalThis.crypto.getRandomValues(buffer);
-  return Array.from(buffer, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return bytesToHex(buffer);
 }

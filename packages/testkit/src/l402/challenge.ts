@@ -3,6 +3,7 @@
  * default is aperture's: two lines, `LSAT` first, `macaroon=` and `invoice=` quoted, the
  * same token and invoice in both.
  */
+import { encodeBase64UrlJson } from '@stipend/client/internal';
 export type L402ChallengeStyle =
   /** aperture: `LSAT macaroon="…", invoice="…"` then `L402 macaroon="…", invoice="…"` (two lines). */
   | 'aperture'
@@ -115,7 +116,7 @@ export function mppLightningChallenge(input: {
   network: string;
 }): string {
   // Keys in lexicographic order and string values only: this JSON is already JCS-canonical.
-  const request = JSON.stringify({
+  const encoded = encodeBase64UrlJson({
     amount: input.amountSat.toString(),
     currency: 'sat',
     methodDetails: {
@@ -124,6 +125,5 @@ export function mppLightningChallenge(input: {
       paymentHash: input.paymentHash,
     },
   });
-  const encoded = Buffer.from(request, 'utf8').toString('base64url');
   return `Payment id="${input.id}", realm="${input.realm}", method="lightning", intent="charge", request="${encoded}"`;
 }

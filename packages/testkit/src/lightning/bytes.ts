@@ -1,12 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  bytesToHex,
+  hexToBytes,
+  isHex,
+} from '@stipend/client/internal';
 
 /**
- * Byte, hex and base64 helpers shared by the Lightning simulator and the L402 server.
- * Node-only, like the rest of `@stipend/testkit`.
+ * Byte, hex and base64 helpers shared by the Lightning simulator and the L402 server. The
+ * encodings are the client's one codec (`@stipend/client/internal`), under the names the
+ * testkit has always exported; hashing and randomness are Node's, like the rest of
+ * `@stipend/testkit`.
  */
-
-const HEX_32 = /^[0-9a-f]{64}$/;
-const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Lowercase hex of some bytes.
@@ -17,12 +23,8 @@ const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}
  * bytesToHex(new Uint8Array([0xde, 0xad])); // 'dead'
  * ```
  */
-export function bytesToHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
 /**
- * Bytes of an even-length hex string (either case). Throws on anything else.
+ * Bytes of an even-length hex string (either case). Throws a `TypeError` on anything else.
  *
  * @example
  * ```ts
@@ -30,12 +32,7 @@ export function bytesToHex(bytes: Uint8Array): string {
  * hexToBytes('dead'); // Uint8Array [0xde, 0xad]
  * ```
  */
-export function hexToBytes(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new TypeError(`expected an even-length hex string, got ${JSON.stringify(hex)}`);
-  }
-  return new Uint8Array(Buffer.from(hex, 'hex'));
-}
+export { bytesToHex, hexToBytes };
 
 /**
  * True when `value` is exactly 64 lowercase hex characters (a 32-byte hash or preimage as
@@ -48,7 +45,7 @@ export function hexToBytes(hex: string): Uint8Array {
  * ```
  */
 export function isHex32(value: string): boolean {
-  return HEX_32.test(value);
+  return isHex(value, 32) && value === value.toLowerCase();
 }
 
 /**
@@ -87,12 +84,13 @@ export function randomBytes32(): Uint8Array {
  * ```
  */
 export function toStdBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return bytesToBase64(bytes);
 }
 
 /**
- * Decodes strict standard padded base64, as Go's `base64.StdEncoding` does: URL-safe
- * characters, missing padding or stray characters are refused with a `TypeError`.
+ * Decodes strict standard padded base64, as Go's `base64.StdEncoding.Strict()` does: URL-safe
+ * characters, missing padding, stray characters or a non-canonical last character are refused
+ * with a `TypeError`.
  *
  * @example
  * ```ts
@@ -101,12 +99,13 @@ export function toStdBase64(bytes: Uint8Array): string {
  * ```
  */
 export function fromStdBase64(text: string): Uint8Array {
-  if (!STD_BASE64.test(text)) {
+  try {
+    return base64ToBytes(text);
+  } catch {
     throw new TypeError(
       'expected standard padded base64 (A-Z a-z 0-9 + /, "=" padding to a multiple of 4)',
     );
   }
-  return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
 /**

@@ -1,3 +1,8 @@
+import { isStipendError, StipendError } from '@stipend/client';
+import {
+  decodeMacaroonV2 as decodeMacaroon,
+  encodeMacaroonV2 as encodeMacaroon,
+} from '@stipend/client/internal';
 import { fromStdBase64, toStdBase64 } from './bytes.js';
 import type { MacaroonLibMacaroon } from './macaroon-lib.js';
 
@@ -12,19 +17,11 @@ import type { MacaroonLibMacaroon } from './macaroon-lib.js';
  * 06 len signature                         32-byte signature, no trailing EOS
  * ```
  *
- * Lengths and field types are unsigned LEB128 varints. Written here because
- * `macaroon@3.0.4`'s `exportBinary()` doubles its buffer on every append.
+ * Lengths and field types are unsigned LEB128 varints. The bytes are read and written by the
+ * client's one macaroon codec (`@stipend/client/internal`), because `macaroon@3.0.4`'s
+ * `exportBinary()` doubles its buffer on every append; this module keeps the testkit's names
+ * and its mutable field types.
  */
-
-const FORMAT_VERSION = 2;
-const FIELD_EOS = 0;
-const FIELD_LOCATION = 1;
-const FIELD_IDENTIFIER = 2;
-const FIELD_VID = 4;
-const FIELD_SIGNATURE = 6;
-const SIGNATURE_LENGTH = 32;
-const MAX_VARINT_BYTES = 5;
-const MAX_UINT32 = 0xffff_ffff;
 
 /** One caveat of a macaroon: first-party when `vid` is absent. */
 export interface MacaroonV2Caveat {
@@ -46,135 +43,15 @@ export interface MacaroonV2 {
   signature: Uint8Array;
 }
 
-const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
-class Writer {
-  private readonly chunks: number[] = [];
-
-  byte(value: number): void {
-    this.chunks.push(value & 0xff);
+/**
+ * Thrown by {@link decodeMacaroonV2} for bytes that are not a well-formed v2 macaroon. A
+ * Stipend error with code `MACAROON_INVALID`, like the client's codec it wraps.
+ */
+export class MacaroonDecodeError extends StipendError {
+  override name = 'MacaroonDecodeError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('MACAROON_INVALID', message, { cause: options.cause });
   }
-
-  varint(value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > MAX_UINT32) {
-      throw new RangeError(`varint ${value} out of range 0..2^32-1`);
-    }
-    let rest = value;
-    while (rest >= 0x80) {
-      this.chunks.push((rest & 0x7f) | 0x80);
-      rest = Math.floor(rest / 128);
-    }
-    this.chunks.push(rest);
-  }
-
-  field(type: number, data?: Uint8Array): void {
-    this.varint(type);
-    if (type === FIELD_EOS) return;
-    const payload = data ?? new Uint8Array();
-    this.varint(payload.length);
-    for (const b of payload) this.chunks.push(b);
-  }
-
-  bytes(): Uint8Array {
-    return Uint8Array.from(this.chunks);
-  }
-}
-
-class Reader {
-  private offset = 0;
-
-  constructor(private readonly data: Uint8Array) {}
-
-  get remaining(): number {
-    return this.data.length - this.offset;
-  }
-
-  byte(): number {
-    const b = this.data[this.offset];
-    if (b === undefined) throw new MacaroonDecodeError('unexpected end of macaroon data');
-    this.offset++;
-    return b;
-  }
-
-  varint(): number {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
-      const b = this.byte();
-      value += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) {
-        if (value > MAX_UINT32) throw new MacaroonDecodeError('varint overflows 32 bits');
-        return value;
-      }
-      scale *= 128;
-    }
-    throw new MacaroonDecodeError('varint longer than 5 bytes');
-  }
-
-  take(length: number): Uint8Array {
-    if (length > this.remaining) {
-      throw new MacaroonDecodeError(
-        `field length ${length} exceeds the ${this.remaining} bytes left`,
-      );
-    }
-    const out = this.data.slice(this.offset, this.offset + length);
-    this.offset += length;
-    return out;
-  }
-
-  /** Reads the next field type without consuming it. */
-  peekType(): number {
-    const saved = this.offset;
-    const type = this.varint();
-    this.offset = saved;
-    return type;
-  }
-
-  /** Reads a field of `type`; returns undefined (consuming nothing) when the next field differs. */
-  optional(type: number): Uint8Array | undefined {
-    if (this.remaining === 0 || this.peekType() !== type) return undefined;
-    return this.required(type);
-  }
-
-  required(type: number): Uint8Array {
-    const actual = this.varint();
-    if (actual !== type) {
-      throw new MacaroonDecodeError(
-        `expected field type ${type} (${fieldName(type)}), found ${actual} (${fieldName(actual)})`,
-      );
-    }
-    if (type === FIELD_EOS) return new Uint8Array();
-    return this.take(this.varint());
-  }
-
-  eos(): boolean {
-    if (this.remaining === 0 || this.peekType() !== FIELD_EOS) return false;
-    this.varint();
-    return true;
-  }
-}
-
-function fieldName(type: number): string {
-  switch (type) {
-    case FIELD_EOS:
-      return 'EOS';
-    case FIELD_LOCATION:
-      return 'location';
-    case FIELD_IDENTIFIER:
-      return 'identifier';
-    case FIELD_VID:
-      return 'vid';
-    case FIELD_SIGNATURE:
-      return 'signature';
-    default:
-      return 'unknown';
-  }
-}
-
-/** Thrown by {@link decodeMacaroonV2} for bytes that are not a well-formed v2 macaroon. */
-export class MacaroonDecodeError extends Error {
-  override readonly name = 'MacaroonDecodeError';
 }
 
 /**
@@ -190,25 +67,7 @@ export class MacaroonDecodeError extends Error {
  * ```
  */
 export function encodeMacaroonV2(macaroon: MacaroonV2): Uint8Array {
-  if (macaroon.signature.length !== SIGNATURE_LENGTH) {
-    throw new RangeError(
-      `macaroon signature must be ${SIGNATURE_LENGTH} bytes, got ${macaroon.signature.length}`,
-    );
-  }
-  const w = new Writer();
-  w.byte(FORMAT_VERSION);
-  if (macaroon.location) w.field(FIELD_LOCATION, utf8.encode(macaroon.location));
-  w.field(FIELD_IDENTIFIER, macaroon.identifier);
-  w.field(FIELD_EOS);
-  for (const caveat of macaroon.caveats) {
-    if (caveat.location) w.field(FIELD_LOCATION, utf8.encode(caveat.location));
-    w.field(FIELD_IDENTIFIER, caveat.identifier);
-    if (caveat.vid) w.field(FIELD_VID, caveat.vid);
-    w.field(FIELD_EOS);
-  }
-  w.field(FIELD_EOS);
-  w.field(FIELD_SIGNATURE, macaroon.signature);
-  return w.bytes();
+  return encodeMacaroon(macaroon);
 }
 
 /**
@@ -223,48 +82,21 @@ export function encodeMacaroonV2(macaroon: MacaroonV2): Uint8Array {
  * ```
  */
 export function decodeMacaroonV2(bytes: Uint8Array): MacaroonV2 {
-  const r = new Reader(bytes);
-  const version = r.byte();
-  if (version !== FORMAT_VERSION) {
-    throw new MacaroonDecodeError(
-      `only v2 binary macaroons are supported (first byte 0x02), found 0x${version.toString(16).padStart(2, '0')}`,
-    );
-  }
-  const location = decodeLocation(r.optional(FIELD_LOCATION));
-  const identifier = r.required(FIELD_IDENTIFIER);
-  r.required(FIELD_EOS);
-  const caveats: MacaroonV2Caveat[] = [];
-  while (!r.eos()) {
-    const caveatLocation = decodeLocation(r.optional(FIELD_LOCATION));
-    const caveatId = r.required(FIELD_IDENTIFIER);
-    const vid = r.optional(FIELD_VID);
-    r.required(FIELD_EOS);
-    const caveat: MacaroonV2Caveat = { identifier: caveatId };
-    if (caveatLocation !== undefined) caveat.location = caveatLocation;
-    if (vid !== undefined) caveat.vid = vid;
-    caveats.push(caveat);
-  }
-  const signature = r.required(FIELD_SIGNATURE);
-  if (signature.length !== SIGNATURE_LENGTH) {
-    throw new MacaroonDecodeError(
-      `signature must be ${SIGNATURE_LENGTH} bytes, found ${signature.length}`,
-    );
-  }
-  if (r.remaining !== 0) {
-    throw new MacaroonDecodeError(`${r.remaining} unexpected bytes after the signature`);
-  }
-  const out: MacaroonV2 = { identifier, caveats, signature };
-  if (location !== undefined) out.location = location;
-  return out;
-}
-
-function decodeLocation(bytes: Uint8Array | undefined): string | undefined {
-  if (bytes === undefined) return undefined;
+  let decoded: ReturnType<typeof decodeMacaroon>;
   try {
-    return utf8Strict.decode(bytes);
-  } catch {
-    throw new MacaroonDecodeError('location is not valid UTF-8');
+    decoded = decodeMacaroon(bytes);
+  } catch (error) {
+    throw new MacaroonDecodeError(isStipendError(error) ? error.shortMessage : String(error), {
+      cause: error,
+    });
   }
+  const out: MacaroonV2 = {
+    identifier: decoded.identifier,
+    caveats: decoded.caveats.map((c) => ({ ...c })),
+    signature: decoded.signature,
+  };
+  if (decoded.location !== undefined) out.location = decoded.location;
+  return out;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { base64ToBytes, encodeBase64Json } from '@stipend/client/internal';
 import type { FacilitatorClient } from '@x402/core/server';
 import type {
   PaymentPayload,
@@ -32,15 +33,18 @@ export interface PaymentRequiredBodyV1 {
   readonly payer?: string;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 function encodeHeader(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
+  return encodeBase64Json(value);
 }
 
 function decodeHeader(value: string): unknown {
-  if (!BASE64.test(value)) throw new Error('not standard base64');
-  return JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+  let bytes: Uint8Array;
+  try {
+    bytes = base64ToBytes(value);
+  } catch {
+    throw new Error('not standard base64');
+  }
+  return JSON.parse(new TextDecoder().decode(bytes));
 }
 
 function isPayloadV1(value: unknown): value is PaymentPayloadV1 {

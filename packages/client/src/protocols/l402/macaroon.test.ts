@@ -86,7 +86,29 @@ describe('readMacaroon', () => {
   });
 });
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The same bytes with an unused bit of the last character set (a lenient decoder ignores it). */
+function nonCanonical(padded: string): string {
+  const body = padded.replace(/=+$/, '');
+  const last = B64.indexOf(body.at(-1)!);
+  return body.slice(0, -1) + B64[last | 1] + '='.repeat(padded.length - body.length);
+}
+
 describe('readMacaroon on hostile padding', () => {
+  it('padding that is not exact makes a token not a macaroon (one token, one byte string)', () => {
+    const unpadded = APERTURE.replace(/=+$/, '');
+    expect(readMacaroon(unpadded)?.l402).toBeDefined();
+    // A run of "=" or a non-canonical last character would otherwise read as the same macaroon.
+    expect(readMacaroon(`${APERTURE}==`)).toBeUndefined();
+    expect(readMacaroon(`${unpadded}===`)).toBeUndefined();
+    const padded = ['x', 'xx', 'xxx']
+      .map((c) => mint({ caveats: [`c=${c}`] }).macaroon)
+      .find((token) => token.endsWith('='))!;
+    expect(readMacaroon(padded)?.l402).toBeDefined();
+    expect(readMacaroon(nonCanonical(padded))).toBeUndefined();
+  });
+
   it('a long run of "=" followed by another character is refused in linear time', () => {
     // With /=+$/ this took seconds at 64 KiB; the test's own timeout is the guard.
     expect(readMacaroon(`${'='.repeat(64 * 1024)}x`)).toBeUndefined();

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { toHex } from '../bolt11.js';
+import { anyBase64ToBytes, bytesToHex } from '../../internal/codec.js';
+import { decodeMacaroonV2, type MacaroonV2 } from '../../internal/macaroon.js';
 
 /** What the client reads from an L402 token that decodes as a v2 macaroon. */
 export interface MacaroonInfo {
@@ -37,20 +38,16 @@ export interface MacaroonInfo {
   readonly expiresAt?: number;
 }
 
-const FIELD_EOS = 0;
-const FIELD_LOCATION = 1;
-const FIELD_IDENTIFIER = 2;
-const FIELD_VID = 4;
-const FIELD_SIGNATURE = 6;
 // Lenient: bytes that are not UTF-8 (a location, a caveat) do not make a macaroon opaque; the
 // token is still a macaroon, bound (or not) to the invoice by its identifier.
 const utf8 = new TextDecoder('utf-8');
 
 /**
  * Reads an L402 token as a libmacaroons v2 binary macaroon in base64 (standard or URL-safe,
- * padding optional). Returns `undefined` for a token that is not one (an opaque token, paid
- * only when the adapter allows opaque tokens). A macaroon whose identifier is not the 66-byte
- * L402 layout, or whose location or caveats are not UTF-8, is still read (without `l402`).
+ * padding optional but exact when present, canonical last character) with the one macaroon
+ * codec. Returns `undefined` for a token that is not one (an opaque token, paid only when the
+ * adapter allows opaque tokens). A macaroon whose identifier is not the 66-byte L402 layout,
+ * or whose location or caveats are not UTF-8, is still read (without `l402`).
  *
  * @example
  * ```ts
@@ -62,66 +59,19 @@ const utf8 = new TextDecoder('utf-8');
  * ```
  */
 export function readMacaroon(token: string): MacaroonInfo | undefined {
-  let bytes: Uint8Array;
+  let macaroon: MacaroonV2;
   try {
-    bytes = fromBase64(token);
+    macaroon = decodeMacaroonV2(anyBase64ToBytes(token), { text: 'lenient' });
   } catch {
     return undefined;
   }
-  try {
-    return parse(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-function parse(bytes: Uint8Array): MacaroonInfo {
-  let at = 0;
-  const varint = (): number => {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const byte = bytes[at++];
-      if (byte === undefined) throw new Error('truncated');
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return value;
-    }
-    throw new Error('varint too long');
-  };
-  const peek = (): number => {
-    const saved = at;
-    const type = varint();
-    at = saved;
-    return type;
-  };
-  const field = (type: number): Uint8Array => {
-    if (varint() !== type) throw new Error(`expected field ${type}`);
-    if (type === FIELD_EOS) return new Uint8Array(0);
-    const length = varint();
-    if (at + length > bytes.length) throw new Error('truncated field');
-    const out = bytes.subarray(at, at + length);
-    at += length;
-    return out;
-  };
-  if (bytes[at++] !== 2) throw new Error('not a v2 macaroon');
-  const location = peek() === FIELD_LOCATION ? utf8.decode(field(FIELD_LOCATION)) : '';
-  const identifier = field(FIELD_IDENTIFIER);
-  field(FIELD_EOS);
+  const location = macaroon.location ?? '';
+  const identifier = macaroon.identifier;
   const caveats: string[] = [];
   let thirdParty = 0;
-  while (peek() !== FIELD_EOS) {
-    if (peek() === FIELD_LOCATION) field(FIELD_LOCATION);
-    const id = field(FIELD_IDENTIFIER);
-    if (peek() === FIELD_VID) {
-      field(FIELD_VID);
-      thirdParty++;
-    } else {
-      caveats.push(utf8.decode(id));
-    }
-    field(FIELD_EOS);
-  }
-  field(FIELD_EOS);
-  if (field(FIELD_SIGNATURE).length !== 32 || at !== bytes.length) {
-    throw new Error('bad signature');
+  for (const caveat of macaroon.caveats) {
+    if (caveat.vid !== undefined) thirdParty++;
+    else caveats.push(utf8.decode(caveat.identifier));
   }
 
   let services: readonly string[] = [];
@@ -148,25 +98,10 @@ function parse(bytes: Uint8Array): MacaroonInfo {
   if (identifier.length === 66) {
     info.l402 = {
       version: (identifier[0]! << 8) | identifier[1]!,
-      paymentHash: toHex(identifier.subarray(2, 34)),
-      tokenId: toHex(identifier.subarray(34, 66)),
+      paymentHash: bytesToHex(identifier.subarray(2, 34)),
+      tokenId: bytesToHex(identifier.subarray(34, 66)),
     };
   }
   if (expiresAt !== undefined) info.expiresAt = expiresAt;
   return info;
-}
-
-/** Decodes standard or URL-safe base64, with or without padding. Throws on anything else. */
-function fromBase64(text: string): Uint8Array {
-  // Trailing padding trimmed by hand: /=+$/ is quadratic on a long run of '=' followed by more.
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 61) end--;
-  const normal = text.slice(0, end).replace(/-/g, '+').replace(/_/g, '/');
-  if (!/^[A-Za-z0-9+/]*$/.test(normal) || normal.length % 4 === 1) {
-    throw new TypeError('not base64');
-  }
-  const binary = atob(normal + '='.repeat((4 - (normal.length % 4)) % 4));
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }

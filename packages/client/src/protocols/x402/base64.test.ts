@@ -31,6 +31,12 @@ describe('x402 header base64', () => {
     expect(() => decodeBase64Json(value)).toThrow(/base64|empty/);
   });
 
+  it('one header text means one payload: a non-canonical last character is refused', () => {
+    // 'e30=' and 'e31=' both decode to '{}' with a lenient decoder (RFC 4648 §3.5).
+    expect(decodeBase64Json('e30=')).toEqual({});
+    expect(() => decodeBase64Json('e31=')).toThrow('the header is not standard padded base64');
+  });
+
   it('refuses invalid UTF-8 and non-JSON with a reason', () => {
     expect(() => decodeBase64Json(Buffer.from([0xff, 0xfe, 0x7b]).toString('base64'))).toThrow(
       /UTF-8/,
