@@ -47,6 +47,8 @@ export interface DecodedInvoice {
    */
   readonly payeeNodeKey: string;
   readonly description?: string;
+  /** The `h` tag (SHA-256 of the description), 32 bytes hex, when present. */
+  readonly descriptionHash?: string;
 }
 
 /**
@@ -114,6 +116,7 @@ export function decodeInvoice(invoice: string): DecodedInvoice {
   };
   if (summary.amountMsat !== undefined) out.amountMsat = summary.amountMsat;
   if (summary.description !== undefined) out.description = summary.description;
+  if (summary.descriptionHash !== undefined) out.descriptionHash = summary.descriptionHash;
   return out;
 }
 

@@ -1,11 +1,13 @@
 /**
- * `lightningWallet`: pays L402 (`l402:bolt11`) and MPP Lightning charge
- * (`mpp:lightning.charge`) offers through a {@link LightningBackend}, with the checks that
+ * `lightningWallet`: pays L402 (`l402:bolt11`), MPP Lightning charge
+ * (`mpp:lightning.charge`) and x402 `exact` on Lightning (`x402:exact` on an `lnbtc:` network)
+ * offers through a {@link LightningBackend}, with the checks that
  * keep an agent from paying for a credential it cannot use, and crash-safe bookkeeping.
  *
  * @module
  */
 import {
+  BITCOIN_CAIP2,
   msat,
   type PayContext,
   type PaymentOffer,
@@ -13,6 +15,7 @@ import {
   type Proof,
   railOf,
   readMacaroon,
+  type StipendErrorCode,
   type Wallet,
   WalletError,
 } from '@stipend/client';
@@ -34,8 +37,21 @@ import {
 } from './invoice.js';
 import { type LightningPaymentRecord, memoryPaymentStore, type PaymentStore } from './payments.js';
 
-/** The rails this wallet pays. */
-export const LIGHTNING_RAILS = ['l402:bolt11', 'mpp:lightning.charge'] as const;
+/**
+ * The rails this wallet pays. `x402:exact` is shared with EVM wallets: this wallet pays only
+ * its offers on an `lnbtc:` network (x402 `exact` on Lightning), and refuses the others.
+ */
+export const LIGHTNING_RAILS = ['l402:bolt11', 'mpp:lightning.charge', 'x402:exact'] as const;
+
+/** The `lnbtc:` CAIP-2 id of a network (BIP-122 genesis hash prefix, as x402 names it). */
+function lnbtcNetwork(network: LightningNetworkName): string {
+  return `lnbtc:${BITCOIN_CAIP2[network].slice('bip122:'.length)}`;
+}
+
+/** Whether an offer is x402 on Lightning (`lnbtc:`), the only x402 offers this wallet pays. */
+function isLnbtc(offer: PaymentOffer): boolean {
+  return offer.protocol === 'x402' && (offer.network ?? '').startsWith('lnbtc:');
+}
 
 /** Options of {@link lightningWallet}. */
 export interface LightningWalletOptions {
@@ -182,10 +198,14 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     if (!(LIGHTNING_RAILS as readonly string[]).includes(rail)) {
       return `rail ${rail} is not a Lightning rail`;
     }
+    if (offer.protocol === 'x402' && !isLnbtc(offer)) {
+      return `network ${offer.network} is not Lightning: this wallet pays x402 only on lnbtc networks`;
+    }
     const raw = offer.raw as {
       invoice?: unknown;
       token?: unknown;
       request?: { methodDetails?: { paymentHash?: unknown } };
+      requirement?: Record<string, unknown>;
     };
     if (typeof raw?.invoice !== 'string') return 'the offer carries no BOLT 11 invoice';
     const decoded = decode(raw.invoice);
@@ -198,6 +218,10 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     }
     if (offer.amount.unit.kind !== 'msat' || decoded.amountMsat > offer.amount.value) {
       return 'the invoice asks more than the offer the policy approved';
+    }
+    if (isLnbtc(offer)) {
+      const refusal = lnbtcRefusal(offer, decoded, raw.requirement);
+      if (refusal) return refusal;
     }
     if (options.maxAmountMsat !== undefined && decoded.amountMsat > options.maxAmountMsat) {
       return `the invoice amount ${decoded.amountMsat} msat is above this wallet's maxAmountMsat ${options.maxAmountMsat} msat`;
@@ -247,7 +271,7 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     return { decoded, amountMsat: decoded.amountMsat, maxFeeMsat };
   }
 
-  function refuse(message: string, code = 'LIGHTNING_REFUSED'): WalletError {
+  function refuse(message: string, code: StipendErrorCode = 'LIGHTNING_REFUSED'): WalletError {
     return new WalletError({ walletId: id, message, paid: false, code });
   }
 
@@ -268,7 +292,7 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
       settlement: 'final',
       paid: msat(BigInt(record.amountMsat)),
       ...(record.feeMsat !== undefined ? { fee: msat(BigInt(record.feeMsat)) } : {}),
-      secret: offer.protocol === 'mpp' ? { payload: { preimage } } : { preimage },
+      secret: offer.protocol === 'l402' ? { preimage } : { payload: { preimage } },
     };
   }
 
@@ -489,11 +513,50 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     });
   }
 
+  /**
+   * The checks an x402 `lnbtc` offer adds (scheme_exact_lnbtc.md, client steps 5–8, with the
+   * signer recovered here): the offer's network is this wallet's, the invoice asks exactly
+   * the amount, is signed by `payTo`, expires after exactly `maxTimeoutSeconds`, and commits to
+   * the request hash the adapter checked against the request.
+   */
+  function lnbtcRefusal(
+    offer: PaymentOffer,
+    decoded: DecodedInvoice,
+    requirement: Record<string, unknown> | undefined,
+  ): string | undefined {
+    if (offer.network !== lnbtcNetwork(network)) {
+      return `the offer is for ${offer.network}, but this wallet pays on ${network} (${lnbtcNetwork(network)})`;
+    }
+    if (typeof requirement !== 'object' || requirement === null) {
+      return 'the offer carries no x402 requirement';
+    }
+    if (
+      decoded.amountMsat !== offer.amount.value ||
+      requirement.amount !== String(offer.amount.value)
+    ) {
+      return 'the invoice amount is not exactly the amount of the offer';
+    }
+    if (decoded.payeeNodeKey !== requirement.payTo) {
+      return `the invoice is signed by node ${decoded.payeeNodeKey}, not by payTo ${String(requirement.payTo)}`;
+    }
+    if (decoded.expirySeconds !== requirement.maxTimeoutSeconds) {
+      return 'the invoice expiry is not the offer maxTimeoutSeconds';
+    }
+    const extra = requirement.extra as { requestHash?: unknown } | undefined;
+    if (decoded.descriptionHash === undefined || decoded.descriptionHash !== extra?.requestHash) {
+      return "the invoice's description hash is not the offer's request hash: it does not bind this request";
+    }
+    return undefined;
+  }
+
   /** The invoice of a Lightning offer, decoded and signature-checked, or why not. */
   function invoiceOf(offer: PaymentOffer): DecodedInvoice | string {
     const rail = railOf(offer);
     if (!(LIGHTNING_RAILS as readonly string[]).includes(rail)) {
       return `rail ${rail} is not a Lightning rail`;
+    }
+    if (offer.protocol === 'x402' && !isLnbtc(offer)) {
+      return `network ${offer.network} is not Lightning`;
     }
     const invoice = (offer.raw as { invoice?: unknown } | undefined)?.invoice;
     if (typeof invoice !== 'string') return 'the offer carries no BOLT 11 invoice';
@@ -527,6 +590,9 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     },
 
     payeeOf(offer: PaymentOffer): string {
+      // `x402:exact` is shared with EVM wallets, and the core asks the first wallet listing the
+      // rail: an EVM offer's payee is the `payTo` its wallet signs, which this wallet leaves as is.
+      if (offer.protocol === 'x402' && !isLnbtc(offer)) return offer.payee;
       const decoded = invoiceOf(offer);
       if (typeof decoded === 'string') {
         throw refuse(

@@ -40,6 +40,7 @@
  * @packageDocumentation
  */
 
+export * from '../lnbtc/vectors.js';
 export {
   createLocalFacilitator,
   type LocalFacilitator,

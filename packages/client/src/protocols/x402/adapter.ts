@@ -8,12 +8,14 @@
 import { StipendError } from '../../errors/base.js';
 import { ChallengeParseError } from '../../errors/challenge.js';
 import { randomId } from '../../internal/ids.js';
+import { type FeeCapOptions, feeCapOf } from '../../money/fee-cap.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
 import type { Proof } from '../../wallet/wallet.js';
 import type { ChallengeInput, PaidOutcome, ProtocolAdapter, RetryRequest } from '../adapter.js';
 import { createAssetRegistry, type KnownAsset } from './assets.js';
 import { decodeBase64Json } from './base64.js';
 import { fingerprint } from './fingerprint.js';
+import { lnbtcBindings } from './lnbtc.js';
 import { advertisesPaymentId, proofHeader } from './proof.js';
 import { outcomeOf } from './settle.js';
 import {
@@ -41,9 +43,16 @@ export interface X402AdapterOptions {
   readonly preauthorizeTtlMs?: number;
   /** Clock for the caches (ms since epoch). Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * `lnbtc` offers (x402 `exact` on Lightning): the routing-fee cap put on each offer as
+   * `maxFee`, so the budget reserves amount + fee and the wallet never pays a larger fee.
+   * Default: 1% of the amount + 10 sat (the one Lightning default, `defaultFeeCap`).
+   */
+  readonly lightning?: FeeCapOptions;
 }
 
 const PROTOCOL = 'x402';
+const PREIMAGE = /^[0-9a-f]{64}$/;
 /** Signed payloads kept for reuse on a retried purchase (payment-identifier). */
 const MAX_SIGNED = 64;
 /** A cached payload is reused only while it stays valid this much longer (the facilitator needs 6 s). */
@@ -69,7 +78,18 @@ interface Remembered {
  * - `payment-identifier`: an id derived from the purchase's idempotency key is sent, and a
  *   retry of the same purchase re-sends the same signed payload while it is valid.
  * - Pre-authorization (`createPayingFetch({ preauthorize: true })`): the terms of a paid route
- *   are remembered and offered again, with a fresh expiry, before the next call's first send.
+ *   are remembered and offered again, with a fresh expiry, before the next call's first send
+ *   (never `lnbtc` terms: their invoice is paid once).
+ * - `exact` on Lightning (`lnbtc:` networks): the invoice in `extra.invoice` is checked against
+ *   every term (amount equal to `amount` in msat, the network's invoice prefix, expiry equal to
+ *   `maxTimeoutSeconds`, not expired, `n` equal to `payTo`, a description hash and no inline
+ *   description) and against the request (`extra.requestHash` and the description hash must
+ *   equal the `http:1` hash this client computes from its own method, URL, body and bound
+ *   headers; an MCP tool call needs `mcp:1`). The offer's rail is `x402:exact` (the spec's
+ *   names) on an `lnbtc:` network, its payee the `n` tag or `'unverified'` until the wallet
+ *   recovers the signer (`lightningWallet` also requires the signer to be `payTo`), its
+ *   `maxFee` the `lightning` fee cap. The proof is `payload: { preimage }` (lowercase hex); a
+ *   refusal after it is sent counts as paid, since the preimage is only released by payment.
  *
  * @example
  * ```ts
@@ -89,6 +109,7 @@ export function x402Adapter(options: X402AdapterOptions = {}): ProtocolAdapter {
   const rememberForMs = options.rememberForMs ?? 10 * 60_000;
   const maxRoutes = options.maxRoutes ?? 256;
   const preauthorizeTtlMs = options.preauthorizeTtlMs ?? 60_000;
+  const feeCap = feeCapOf(options.lightning, 'x402Adapter({ lightning })');
   /** idempotency key + offer id → the proof headers sent, while the payload is valid. */
   const signed = new Map<string, { headers: Record<string, string>; validUntil: number }>();
   /** Which cache entry a proof used, so its outcome can retire it. */
@@ -113,13 +134,14 @@ export function x402Adapter(options: X402AdapterOptions = {}): ProtocolAdapter {
     },
 
     async parse(input) {
-      const context: TermsContext = { input, registry };
+      const context: TermsContext = { input, registry, feeCap };
       const header = input.headers.get('payment-required');
       if (header !== null) {
         const decoded = decode(() => decodeBase64Json(header), 'PAYMENT-REQUIRED');
-        return (decoded as { x402Version?: unknown } | null)?.x402Version === 1
-          ? offersFromV1(decoded, context)
-          : offersFromV2(decoded, context);
+        if ((decoded as { x402Version?: unknown } | null)?.x402Version === 1) {
+          return offersFromV1(decoded, context);
+        }
+        return offersFromV2(decoded, { ...context, lnbtc: await lnbtcBindings(decoded, input) });
       }
       const plain = input.headers.get('x-payment-required');
       if (plain !== null) {
@@ -133,13 +155,14 @@ export function x402Adapter(options: X402AdapterOptions = {}): ProtocolAdapter {
 
     proofHeaders(offer, proof, request) {
       const raw = offer.raw as X402OfferRaw;
-      const payload = (proof.secret as { payload?: unknown } | null | undefined)?.payload;
+      let payload = (proof.secret as { payload?: unknown } | null | undefined)?.payload;
       if (typeof payload !== 'object' || payload === null) {
         throw new StipendError(
           'PROOF_INVALID',
           `The wallet's proof for x402 offer ${offer.id} carries no scheme payload; an x402 wallet must return secret: { payload }.`,
         );
       }
+      if (raw.transfer === 'bolt11') payload = { preimage: lnbtcPreimage(offer, payload) };
       let paymentId: string | undefined;
       let cacheKey: string | undefined;
       if (raw.form === 'v2' && advertisesPaymentId(raw.extensions)) {
@@ -171,7 +194,21 @@ export function x402Adapter(options: X402AdapterOptions = {}): ProtocolAdapter {
     },
 
     async settle(offer, proof, response): Promise<PaidOutcome> {
-      const outcome = await outcomeOf(offer, response);
+      let outcome = await outcomeOf(offer, response);
+      const raw = offer.raw as X402OfferRaw;
+      if (
+        raw.transfer === 'bolt11' &&
+        outcome.kind === 'rejected' &&
+        outcome.moneyMoved !== 'yes'
+      ) {
+        // The invoice was paid before the preimage existed here: whatever the server says, the
+        // money moved (the spec: a 402 after the proof is paid for, never paid again).
+        outcome = {
+          ...outcome,
+          moneyMoved: 'yes',
+          message: `${outcome.message}; the invoice was paid (payment hash ${raw.paymentHash})`,
+        };
+      }
       const key = purchases.get(proof);
       // An accepted purchase is done: a later call with the same key is a new purchase.
       if (key && outcome.kind === 'accepted') signed.delete(key);
@@ -182,6 +219,8 @@ export function x402Adapter(options: X402AdapterOptions = {}): ProtocolAdapter {
     },
 
     remember(offer, _proof, request) {
+      // An lnbtc invoice is single-use: its terms are never offered again.
+      if ((offer.raw as X402OfferRaw).transfer === 'bolt11') return;
       const route = routeOf(request);
       routes.delete(route);
       routes.set(route, { offer, at: clock() });
@@ -215,6 +254,19 @@ export function x402Adapter(options: X402AdapterOptions = {}): ProtocolAdapter {
       return [freezeOffer(offer)];
     },
   };
+}
+
+/** The preimage of an lnbtc proof, lowercase hex, or a `PROOF_INVALID` error. */
+function lnbtcPreimage(offer: PaymentOffer, payload: object): string {
+  const preimage = (payload as { preimage?: unknown }).preimage;
+  const text = typeof preimage === 'string' ? preimage.toLowerCase() : '';
+  if (!PREIMAGE.test(text)) {
+    throw new StipendError(
+      'PROOF_INVALID',
+      `The wallet's proof for lnbtc offer ${offer.id} carries no 32-byte hex preimage; a Lightning wallet must return secret: { payload: { preimage } }.`,
+    );
+  }
+  return text;
 }
 
 function routeOf(request: RetryRequest): string {

@@ -9,11 +9,13 @@
 import { ChallengeParseError } from '../../errors/challenge.js';
 import { type DenyCode, type OfferDenial, PolicyDeniedError } from '../../errors/policy.js';
 import { parseDecimal } from '../../money/decimal.js';
+import { defaultFeeCap, type FeeCap } from '../../money/fee-cap.js';
 import { amount, type TokenUnit } from '../../money/unit.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
 import type { ChallengeInput } from '../adapter.js';
 import type { AssetRegistry, KnownAsset } from './assets.js';
 import { fingerprint } from './fingerprint.js';
+import { type LnbtcBindings, lnbtcOffer } from './lnbtc.js';
 import { toCaip2 } from './networks.js';
 import {
   firstIssue,
@@ -46,8 +48,15 @@ export interface X402OfferRaw {
   readonly resource?: Readonly<Record<string, unknown>>;
   /** v2: the `extensions` object as received; echoed in the proof. */
   readonly extensions?: Readonly<Record<string, unknown>>;
-  /** How the token moves: an EIP-3009 authorization or a Permit2 witness transfer. */
-  readonly transfer: 'eip3009' | 'permit2';
+  /**
+   * How the value moves: an EIP-3009 authorization, a Permit2 witness transfer, or (an
+   * `lnbtc` network) a paid BOLT 11 invoice.
+   */
+  readonly transfer: 'eip3009' | 'permit2' | 'bolt11';
+  /** `lnbtc`: the BOLT 11 invoice as received (`extra.invoice`), which the wallet pays. */
+  readonly invoice?: string;
+  /** `lnbtc`: the invoice's payment hash (lowercase hex): the payment's reference. */
+  readonly paymentHash?: string;
   /** The token's EIP-712 domain (EIP-3009): from `extra`, else from the known-asset registry. */
   readonly domain?: { readonly name: string; readonly version: string };
   /** The server answered 412: a Permit2 approval is missing (paying needs one first). */
@@ -62,6 +71,10 @@ export interface X402OfferRaw {
 export interface TermsContext {
   readonly input: ChallengeInput;
   readonly registry: AssetRegistry;
+  /** `lnbtc`: each entry's request binding, computed from the request ({@link lnbtcBindings}). */
+  readonly lnbtc?: LnbtcBindings;
+  /** `lnbtc`: the routing-fee cap put on offers as `maxFee`. Default: the one default cap. */
+  readonly feeCap?: FeeCap;
 }
 
 type Built =
@@ -224,6 +237,24 @@ function fromRequirement(entry: unknown, context: TermsContext, origin: Origin):
       'network_not_allowed',
       `network ${JSON.stringify(named)} is not ${origin.version === 2 ? 'a CAIP-2 id' : 'a known x402 v1 network'}`,
     );
+  }
+  if (network.startsWith('lnbtc:')) {
+    if (origin.form !== 'v2') return deny('no_offers', 'lnbtc offers exist only in x402 v2');
+    const common = {
+      form: origin.form,
+      x402Version: origin.version,
+      requirement: entry as Record<string, unknown>,
+      ...(origin.resource ? { resource: origin.resource } : {}),
+      ...(origin.extensions ? { extensions: origin.extensions } : {}),
+    };
+    return lnbtcOffer(entry as Record<string, unknown>, {
+      input: context.input,
+      bindings: context.lnbtc,
+      resource: origin.resource,
+      feeCap: context.feeCap ?? defaultFeeCap,
+      id,
+      raw: common,
+    });
   }
   const asset = fields.asset as string;
   const known = context.registry.byAddress(network, asset);
