@@ -13,7 +13,7 @@ import { PaymentFailedError } from '../errors/payment.js';
 import { ApprovalError, PolicyDeniedError } from '../errors/policy.js';
 import { RequestError } from '../errors/request.js';
 import { walletFailureFacts } from '../errors/wallet-facts.js';
-import { deadlineSignal } from '../internal/deadline.js';
+import { isDeadlineError, withDeadline } from '../internal/deadline.js';
 import { uniqueId } from '../internal/ids.js';
 import { redactUrl } from '../internal/redact.js';
 import { summarizeOffer } from '../ledger/events.js';
@@ -336,25 +336,44 @@ async function pay(
   });
   if (!authorizing) throw moved(core, record, url);
 
-  // The wallet gets a signal that aborts at its deadline or when the caller gives up; the
-  // call stops waiting then, and whatever the wallet answers later is still booked.
-  const deadline = deadlineSignal(core.payTimeoutMs, call.prepared.init.signal ?? undefined);
-  const paying = Promise.resolve().then(() =>
-    wallet.pay(offer, { ...context, signal: deadline.signal }),
-  );
+  // The wallet gets a signal that aborts at its deadline or when the caller gives up (made
+  // only if the wallet reads it); the call stops waiting then, and whatever the wallet answers
+  // later is still booked.
+  const callerSignal = call.prepared.init.signal ?? undefined;
+  let paying: Promise<Proof> = Promise.reject(new Error('not started'));
   paying.catch(() => {});
   let proof: Proof;
   try {
-    proof = await Promise.race([paying, stopped(deadline.signal, core.payTimeoutMs, wallet.id)]);
+    proof = await withDeadline(
+      (scope) => {
+        const withSignal = Object.defineProperty({ ...context }, 'signal', {
+          get: () => scope.signal,
+          enumerable: true,
+        }) as PayContext;
+        paying = Promise.resolve().then(() => wallet.pay(offer, withSignal));
+        paying.catch(() => {});
+        return paying;
+      },
+      core.payTimeoutMs,
+      `Wallet ${wallet.id}`,
+      callerSignal,
+    );
     if (proof.offerId !== offer.id) {
       throw Object.assign(new Error(`Wallet ${wallet.id} returned a proof for another offer.`), {
         paid: 'unknown',
       });
     }
   } catch (error) {
-    throw await walletFailed(core, hands, authorizing, error, url, paying, deadline.signal);
-  } finally {
-    deadline.clear();
+    // Stopped waiting (deadline or the caller's abort) while the wallet may still be paying.
+    const stoppedWaiting = isDeadlineError(error) || callerSignal?.aborted === true;
+    const reported = isDeadlineError(error)
+      ? new StipendError(
+          'TIMEOUT',
+          `Wallet ${wallet.id} did not answer within ${core.payTimeoutMs} ms; raise payTimeoutMs.`,
+          { details: { timeoutMs: core.payTimeoutMs }, cause: error },
+        )
+      : error;
+    throw await walletFailed(core, hands, authorizing, reported, url, paying, stoppedWaiting);
   }
 
   const signed = await move(core, record.id, ['authorizing'], 'signed', {
@@ -397,24 +416,6 @@ async function pay(
   return { hands: hands as Bought['hands'], record: signed };
 }
 
-/** Rejects when the wallet's deadline passes (a `TIMEOUT`) or the caller aborts. */
-function stopped(signal: AbortSignal, ms: number, walletId: string): Promise<never> {
-  return new Promise<never>((_, reject) => {
-    const fail = () =>
-      reject(
-        signal.reason?.name === 'TimeoutError'
-          ? new StipendError(
-              'TIMEOUT',
-              `Wallet ${walletId} did not answer within ${ms} ms; raise payTimeoutMs.`,
-              { details: { timeoutMs: ms }, cause: signal.reason },
-            )
-          : signal.reason,
-      );
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
-}
-
 /** Books a wallet failure by what it says about money, and returns the error to throw. */
 async function walletFailed(
   core: Core,
@@ -423,10 +424,8 @@ async function walletFailed(
   error: unknown,
   url: string,
   paying: Promise<Proof>,
-  signal: AbortSignal,
+  stoppedWaiting: boolean,
 ): Promise<StipendError> {
-  // Stopped waiting (deadline or the caller's abort) while the wallet may still be paying.
-  const stoppedWaiting = signal.aborted;
   const paid: boolean | 'unknown' = stoppedWaiting ? 'unknown' : paidOf(error);
   const failure = {
     code: isStipendError(error) ? error.code : 'WALLET_ERROR',
