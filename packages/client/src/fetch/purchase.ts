@@ -346,10 +346,16 @@ async function pay(
   try {
     proof = await withDeadline(
       (scope) => {
-        const withSignal = Object.defineProperty({ ...context }, 'signal', {
-          get: () => scope.signal,
-          enumerable: true,
-        }) as PayContext;
+        const withSignal: PayContext = {
+          request: context.request,
+          idempotencyKey: context.idempotencyKey,
+          maxAuthorizationTtlSec: context.maxAuthorizationTtlSec,
+          reservationId: context.reservationId,
+          now: context.now,
+          get signal() {
+            return scope.signal;
+          },
+        };
         paying = Promise.resolve().then(() => wallet.pay(offer, withSignal));
         paying.catch(() => {});
         return paying;

@@ -190,7 +190,7 @@ export function createMemoryPurchaseJournal(
       const blocking = openConflict(ofKey(record.key), record.exclusive);
       if (blocking) return { ok: false, blocking };
       if (records.has(record.id)) throw new Error(`purchase ${record.id} already exists`);
-      records.set(record.id, Object.freeze({ ...record }));
+      records.set(record.id, { ...record });
       const ids = keys.get(record.key);
       if (ids) ids.push(record.id);
       else keys.set(record.key, [record.id]);
@@ -199,7 +199,9 @@ export function createMemoryPurchaseJournal(
     async transition(id, from, to, patch = {}, now = Date.now()) {
       const record = records.get(id);
       if (!record || !from.includes(record.state)) return undefined;
-      const next = Object.freeze({ ...record, ...patch, state: to, updatedAt: now });
+      // Not frozen on the hot path: records are never handed out as they are stored (get and
+      // list give copies), so nobody can change one behind the journal's back.
+      const next: PurchaseRecord = { ...record, ...patch, state: to, updatedAt: now };
       records.set(id, next);
       if ((to === 'delivered' || to === 'void') && next.booked && !settled.has(id)) {
         settled.add(id);
@@ -209,16 +211,17 @@ export function createMemoryPurchaseJournal(
       return next;
     },
     async get(id) {
-      return records.get(id);
+      const record = records.get(id);
+      return record && Object.freeze({ ...record });
     },
     async byKey(key) {
-      return ofKey(key);
+      return ofKey(key).map((record) => Object.freeze({ ...record }));
     },
     async list(filter) {
       const states = filter?.states;
       const out: PurchaseRecord[] = [];
       for (const record of records.values())
-        if (!states || states.includes(record.state)) out.push(record);
+        if (!states || states.includes(record.state)) out.push(Object.freeze({ ...record }));
       return out;
     },
   };
