@@ -11,13 +11,19 @@ export const HELP = `stipend — pay HTTP 402 APIs (x402, L402, MPP) under a spe
 
 Usage:
   stipend fetch <url> [options]      a small curl that pays 402s (see stipend fetch --help)
+  stipend quote <url> [--json]       what it would cost and what the policy would do; pays nothing
+  stipend discover <https://host>    the priced endpoints a seller publishes; pays nothing
   stipend ledger [--export jsonl|csv] what was spent, per host and rail; held purchases first
   stipend reconcile [--resolve <record>=paid|void]
                                      settle held purchases (asks the wallets, or your answer)
   stipend policy check <file>        validate a policy file and explain it
   stipend demo                       the local marketplace demo (nothing to configure)
   stipend testkit serve              run the local marketplace for your own agent
+  stipend console [--dir <folder>]   the spend console: a local page to watch spend and approve
   stipend mcp [options]              an MCP server (stdio) with a paid fetch tool
+  stipend mcp proxy -- <command …>   front any MCP server (or: stipend mcp proxy <url>), paying
+                                     its paid tool calls under your policy
+  stipend mcp add <client>           add stipend to claude, cursor or vscode's MCP configuration
   stipend help wallets               how to configure wallets
 
 Files live in ~/.config/stipend (or $STIPEND_HOME): wallets.json, policy.json, ledger.jsonl.
@@ -60,6 +66,12 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     switch (command) {
       case 'fetch':
         return await (await import('./commands/fetch.js')).fetchCommand(rest, io);
+      case 'quote':
+        return await (await import('./commands/quote.js')).quoteCommand(rest, io);
+      case 'discover':
+        return await (await import('./commands/discover.js')).discoverCommand(rest, io);
+      case 'console':
+        return await (await import('./commands/console.js')).consoleCommand(rest, io);
       case 'ledger':
         return await (await import('./commands/ledger.js')).ledgerCommand(rest, io);
       case 'reconcile':

@@ -383,7 +383,18 @@ async function readBody(response: Response, timeoutMs: number): Promise<Uint8Arr
   }
 }
 
-function checkUrl(text: string): string {
+/**
+ * The URL argument as an http(s) URL, or a usage error that shows how to write it.
+ *
+ * @throws {CliError} exit code 2 for anything but an absolute http(s) URL.
+ * @example
+ * ```ts
+ * import { checkUrl } from './fetch.js';
+ * checkUrl('http://127.0.0.1:4021/weather'); // 'http://127.0.0.1:4021/weather'
+ * checkUrl('127.0.0.1:4021/weather', 'quote'); // throws: add the scheme, e.g. stipend quote http://…
+ * ```
+ */
+export function checkUrl(text: string, command = 'fetch'): string {
   let url: URL | undefined;
   try {
     url = new URL(text);
@@ -396,21 +407,31 @@ function checkUrl(text: string): string {
     if (hostLike) {
       const local = /^(localhost|127\.|\[?::1)/i.test(text);
       throw new CliError(
-        `stipend fetch: "${text}" is not a URL: add the scheme, e.g. stipend fetch ${local ? 'http' : 'https'}://${text}`,
+        `stipend ${command}: "${text}" is not a URL: add the scheme, e.g. stipend ${command} ${local ? 'http' : 'https'}://${text}`,
         EXIT.usage,
       );
     }
     throw new CliError(
       url === undefined
-        ? `stipend fetch: "${text}" is not a URL: write it whole, e.g. https://api.example.com/data`
-        : `stipend fetch: only http(s) URLs are fetched, not ${url.protocol} (e.g. https://api.example.com/data)`,
+        ? `stipend ${command}: "${text}" is not a URL: write it whole, e.g. https://api.example.com/data`
+        : `stipend ${command}: only http(s) URLs are fetched, not ${url.protocol} (e.g. https://api.example.com/data)`,
       EXIT.usage,
     );
   }
   return url.href;
 }
 
-function requestInit(flags: FetchFlags): RequestInit {
+/**
+ * The request `-X`, `-H` and `-d` describe (the body read from files for `@file`).
+ *
+ * @throws {CliError} exit code 2 for a malformed header, an unreadable file or a body on GET.
+ * @example
+ * ```ts
+ * import { requestInit } from './fetch.js';
+ * requestInit({ method: 'POST', header: ['Accept: application/json'], data: ['{"q":1}'] });
+ * ```
+ */
+export function requestInit(flags: Pick<FetchFlags, 'method' | 'header' | 'data'>): RequestInit {
   const headers = new Headers();
   for (const header of flags.header ?? []) {
     const colon = header.indexOf(':');

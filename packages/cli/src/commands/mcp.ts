@@ -4,27 +4,14 @@
  *
  * @module
  */
-import { existsSync } from 'node:fs';
-import {
-  type BudgetStore,
-  createMemoryBudgetStore,
-  type Ledger,
-  type PriceSource,
-  type ProtocolAdapter,
-  type Wallet,
-} from '@stipend/client';
+import type { BudgetStore, Ledger, PriceSource, ProtocolAdapter, Wallet } from '@stipend/client';
 import { parse, timeoutMsOf } from '../args.js';
-import { homeFiles } from '../home.js';
-import { nodeFetch } from '../http/node-fetch.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
-import { withHistory } from '../ledger/history-budget.js';
-import { openJsonlLedger } from '../ledger/jsonl.js';
-import { readPolicyFile } from '../policy/load.js';
-import { buildPayingParts } from '../wallets/build.js';
-import { fileCredentialStore } from '../wallets/credential-file.js';
-import { loadWalletSettings } from '../wallets/settings.js';
 
 export const MCP_HELP = `Usage: stipend mcp [options]
+       stipend mcp proxy [options] -- <command …>   front an MCP server, paying its tools
+       stipend mcp proxy [options] <url>            (see stipend mcp proxy --help)
+       stipend mcp add <claude|cursor|vscode>       write an MCP client's configuration
 
 Serves MCP over stdio to an MCP host (Claude Desktop, an IDE, an agent framework): a paid
 "fetch" tool that pays HTTP 402 within your spend policy, and a read-only "budget_status"
@@ -73,6 +60,12 @@ type StartMcpServer = (options: StartOptions) => Promise<{ readonly closed: Prom
  * ```
  */
 export async function mcpCommand(args: readonly string[], io: CliIo): Promise<number> {
+  if (args[0] === 'proxy') {
+    return (await import('./mcp-proxy.js')).mcpProxyCommand(args.slice(1), io);
+  }
+  if (args[0] === 'add') {
+    return (await import('./mcp-add.js')).mcpAddCommand(args.slice(1), io);
+  }
   const { values, positionals } = parse<{
     policy?: string;
     wallets?: string;
@@ -93,24 +86,15 @@ export async function mcpCommand(args: readonly string[], io: CliIo): Promise<nu
     return EXIT.ok;
   }
   if (positionals.length > 0) {
-    throw new CliError(`stipend mcp takes no arguments (got "${positionals[0]}")`, EXIT.usage);
+    throw new CliError(
+      `stipend mcp takes no arguments (got "${positionals[0]}"); to front a server: stipend mcp proxy -- <command …>`,
+      EXIT.usage,
+    );
   }
   const timeoutMs = timeoutMsOf(values.timeout, 60);
-  const files = homeFiles(io.env);
-  const policyFile = values.policy ?? (existsSync(files.policy) ? files.policy : undefined);
-  if (policyFile !== undefined) readPolicyFile(policyFile); // a mistake fails here, clearly
-  const settings = loadWalletSettings({
-    env: io.env,
-    defaultFile: files.wallets,
-    ...(values.wallets !== undefined ? { explicitFile: values.wallets } : {}),
-  });
-  const http = nodeFetch(io.env, { timeoutMs });
-  const parts = buildPayingParts(settings, {
-    fetch: http.fetch,
-    credentials: fileCredentialStore(files.credentials),
-    timeoutMs,
-  });
-  const ledger = openJsonlLedger(values.ledger ?? files.ledger);
+  const { openMcpPaying } = await import('./mcp-setup.js');
+  const paying = openMcpPaying(values, io, timeoutMs);
+  const { http, parts, ledger, policyFile } = paying;
 
   let start: StartMcpServer;
   try {
@@ -125,17 +109,14 @@ export async function mcpCommand(args: readonly string[], io: CliIo): Promise<nu
       `stipend mcp: the MCP server (@stipend/mcp/server) could not be loaded: ${(error as Error).message}`,
     );
   }
-  io.stderr.write(
-    `stipend mcp: serving MCP on stdio — policy ${policyFile ?? 'default ($0.10 per request, $1 per UTC day)'}; ` +
-      `wallets: ${parts.described.join(', ') || 'none'}; ledger ${ledger.path}\n`,
-  );
+  io.stderr.write(`stipend mcp: serving MCP on stdio — ${paying.summary}\n`);
   try {
     const handle = await start({
       wallets: parts.wallets,
       adapters: parts.adapters,
       prices: parts.prices,
       ...(policyFile !== undefined ? { policyFile } : {}),
-      budget: withHistory(createMemoryBudgetStore(), ledger.history),
+      budget: paying.budget,
       ledger,
       allowHosts: values['allow-host'] ?? [],
       env: io.env,

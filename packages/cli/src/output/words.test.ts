@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shortId, windowWords } from './words.js';
+import { printable, shortId, windowWords } from './words.js';
 
 describe('words', () => {
   it('shortens long ids only', () => {
@@ -12,5 +12,14 @@ describe('words', () => {
     expect(windowWords('rolling:5400000')).toBe('rolling 90 min');
     expect(windowWords('rolling:1500')).toBe('rolling 1.5 s');
     expect(windowWords('total')).toBe('all time');
+  });
+  it('makes server text printable: no escape, carriage return or bidi override reaches a terminal', () => {
+    expect(printable('acme\u001b[2J\r\u202egpj.exe')).toBe('acme\ufffd[2J\ufffd\ufffdgpj.exe');
+    expect(printable('\u009b31m')).toBe('\ufffd31m');
+    expect(printable('plain café ✓')).toBe('plain café ✓');
+  });
+  it('cuts long text by characters, not code units', () => {
+    expect(printable('a'.repeat(10), 5)).toBe('aaaa…');
+    expect(printable('😀'.repeat(5), 5)).toBe('😀'.repeat(5));
   });
 });

@@ -38,3 +38,42 @@ export function windowWords(key: string): string {
   }
   return key === 'total' ? 'all time' : key;
 }
+
+/**
+ * Text a server chose, made safe for a terminal: control characters (ANSI escapes, carriage
+ * returns, bidirectional overrides) become `�`, and it is cut to `max` characters.
+ *
+ * @example
+ * ```ts
+ * import { printable } from './words.js';
+ * printable('acme\u001b[2J'); // 'acme�[2J'
+ * ```
+ */
+export function printable(text: string, max = 200): string {
+  const chars = [...text].map((char) =>
+    isTerminalControl(char.codePointAt(0)!) ? '\ufffd' : char,
+  );
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
+}
+
+/**
+ * Whether a code point can steer a terminal: C0 and C1 controls, DEL, and the Unicode
+ * bidirectional controls that reorder what is shown.
+ *
+ * @example
+ * ```ts
+ * import { isTerminalControl } from './words.js';
+ * isTerminalControl(0x1b); // true (ESC)
+ * isTerminalControl(0x41); // false ('A')
+ * ```
+ */
+export function isTerminalControl(code: number): boolean {
+  return (
+    code <= 0x1f ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x200e ||
+    code === 0x200f ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}

@@ -127,6 +127,26 @@ export function buildPayingParts(settings: WalletSettings, options: BuildOptions
     described.push(`Stripe ${paymentMethod}${apiUrl ? ` (API: ${apiUrl})` : ''}`);
   }
 
+  const adapters: ProtocolAdapter[] = [
+    x402Adapter({ assets: settings.assets }),
+    l402Adapter(options.credentials ? { credentials: options.credentials } : {}),
+    mppAdapter({ tokens: tokensOf(settings) }),
+  ];
+  const prices = pricesOf(settings);
+  return { wallets, adapters, prices, described };
+}
+
+/**
+ * The settings' extra assets as the MPP adapter (and `discover`) take them: by
+ * `eip155:<chainId>/<address>`.
+ *
+ * @example
+ * ```ts
+ * import { tokensOf } from './build.js';
+ * tokensOf(settings); // { 'eip155:10/0x…': { symbol: 'USDC', decimals: 6, peg: 'USD' } }
+ * ```
+ */
+export function tokensOf(settings: Pick<WalletSettings, 'assets'>): Record<string, KnownToken> {
   const tokens: Record<string, KnownToken> = {};
   for (const asset of settings.assets) {
     tokens[`${asset.network}/${asset.address}`] = {
@@ -135,15 +155,23 @@ export function buildPayingParts(settings: WalletSettings, options: BuildOptions
       ...(asset.peg !== undefined ? { peg: asset.peg } : {}),
     };
   }
-  const adapters: ProtocolAdapter[] = [
-    x402Adapter({ assets: settings.assets }),
-    l402Adapter(options.credentials ? { credentials: options.credentials } : {}),
-    mppAdapter({ tokens }),
-  ];
-  const prices = settings.prices.btcUsd
+  return tokens;
+}
+
+/**
+ * The price source the settings describe: USD-pegged assets at par, and Bitcoin at the
+ * configured `btcUsd` (`STIPEND_BTC_USD`) when one is set.
+ *
+ * @example
+ * ```ts
+ * import { pricesOf } from './build.js';
+ * const prices = pricesOf({ prices: { btcUsd: '97000' } });
+ * ```
+ */
+export function pricesOf(settings: Pick<WalletSettings, 'prices'>): PriceSource {
+  return settings.prices.btcUsd
     ? chainPriceSources(pegPriceSource(), fixedPriceSource({ btcUsd: settings.prices.btcUsd }))
     : pegPriceSource();
-  return { wallets, adapters, prices, described };
 }
 
 /** A fetch that trusts one TLS certificate (LND's self-signed `tls.cert`), from a file. */

@@ -1,6 +1,10 @@
+import {
+  decodeAnyBase64Json,
+  encodeBase64Json,
+  encodeBase64UrlJson,
+} from '@stipend/client/internal';
 import { describe, expect, it } from 'vitest';
 import { CALL_HEADER, createMcpBridge, type ToolCallParams } from './bridge.js';
-import { decodeAnyBase64Json, encodeBase64Json, encodeBase64UrlJson } from '@stipend/client/internal';
 
 const terms = {
   x402Version: 2,

@@ -20,7 +20,11 @@
  * @module
  */
 
-import { decodeAnyBase64Json, encodeBase64Json, encodeBase64UrlJson } from '@stipend/client/internal';
+import {
+  decodeAnyBase64Json,
+  encodeBase64Json,
+  encodeBase64UrlJson,
+} from '@stipend/client/internal';
 import { randomIdOf } from './ids.js';
 import {
   MPP_CREDENTIAL_META,

@@ -1,6 +1,6 @@
 import { ChallengeParseError, parseWwwAuthenticateLenient } from '@stipend/client';
-import { describe, expect, it } from 'vitest';
 import { encodeBase64UrlJson } from '@stipend/client/internal';
+import { describe, expect, it } from 'vitest';
 import {
   mcpCredentialOf,
   mppDataOf,

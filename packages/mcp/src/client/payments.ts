@@ -199,8 +199,21 @@ function hostFor(server: string | undefined, client: McpClientLike): string {
     }
     return host;
   }
-  const declared = client.getServerVersion()?.name ?? '';
-  const label = declared
+  return declaredHostOf(client.getServerVersion()?.name);
+}
+
+/**
+ * The host name a server goes by when none is given: its declared name, lower-cased, under
+ * `.mcp` (`Weather Server` → `weather-server.mcp`; nothing usable → `mcp-server.mcp`).
+ *
+ * @example
+ * ```ts
+ * import { declaredHostOf } from './payments.js';
+ * declaredHostOf('Weather Server'); // 'weather-server.mcp'
+ * ```
+ */
+export function declaredHostOf(declared: string | undefined): string {
+  const label = (declared ?? '')
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '')

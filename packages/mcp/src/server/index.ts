@@ -35,10 +35,13 @@ export {
   type RunFetchOptions,
   runFetch,
 } from './fetch-tool.js';
+export { hostApprover } from './host-approver.js';
 export { loadPolicyFile } from './policy-file.js';
+export { type McpProxyHandle, type McpProxyOptions, startMcpProxy } from './proxy.js';
 export {
   BUDGET_STATUS_TOOL,
   type McpServerHandle,
   type McpServerOptions,
   startMcpServer,
 } from './start.js';
+export { type OpenedUpstream, openUpstream, type UpstreamSpec } from './upstream.js';

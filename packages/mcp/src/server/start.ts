@@ -29,11 +29,11 @@ import {
   StipendError,
   type Wallet,
 } from '@stipend/client';
-import { elicitationApprover } from '../elicitation.js';
 import { allowHostsFromEnv, parseAllowList } from './address-guard.js';
 import { type BudgetStatus, budgetStatus } from './budget-status.js';
 import { createGuardedAgent, guardedFetch } from './dispatcher.js';
 import { errorResult, FETCH_TOOL, parseFetchInput, runFetch } from './fetch-tool.js';
+import { hostApprover } from './host-approver.js';
 import { loadPolicyFile } from './policy-file.js';
 
 /** The `budget_status` tool as `tools/list` shows it. */
@@ -163,21 +163,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<McpServ
     },
   );
 
-  const askHost: Approver = async (request, { signal }) => {
-    const elicitation = server.getClientCapabilities()?.elicitation;
-    const formSupported =
-      elicitation !== undefined &&
-      (elicitation.form !== undefined || Object.keys(elicitation).length === 0);
-    if (!formSupported) {
-      throw new Error(
-        'the MCP host does not support form elicitation and no approver is configured; ' +
-          'raise approveAbove or set action "allow" in the policy file, or use a host that supports elicitation',
-      );
-    }
-    return elicitationApprover((params, elicitOptions) =>
-      server.elicitInput(params, { signal: elicitOptions.signal }),
-    )(request, { signal });
-  };
+  const askHost = hostApprover(server);
 
   const payingFetch = createPayingFetch({
     wallets: options.wallets,
