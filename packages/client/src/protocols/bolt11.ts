@@ -59,6 +59,14 @@ export interface Bolt11Summary {
   readonly signature: Bolt11Signature;
 }
 
+/** CAIP-2 ids of the Bitcoin networks (bip122 + genesis block hash prefix). */
+export const BITCOIN_CAIP2: Readonly<Record<Bolt11Network, string>> = {
+  mainnet: 'bip122:000000000019d6689c085ae165831e93',
+  testnet: 'bip122:000000000933ea01ad0ee984209779ba',
+  signet: 'bip122:00000008819873e925422c1ff0f99f7c',
+  regtest: 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328',
+};
+
 /** BOLT 11 default expiry when the invoice has no `x` tag. */
 export const DEFAULT_INVOICE_EXPIRY_SECONDS = 3600;
 

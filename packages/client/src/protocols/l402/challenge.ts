@@ -37,13 +37,10 @@ export interface L402OfferRaw {
   readonly version?: string;
 }
 
-/** CAIP-2 ids of the Bitcoin networks (bip122 + genesis block hash prefix). */
-export const BITCOIN_CAIP2: Readonly<Record<Bolt11Network, string>> = {
-  mainnet: 'bip122:000000000019d6689c085ae165831e93',
-  testnet: 'bip122:000000000933ea01ad0ee984209779ba',
-  signet: 'bip122:00000008819873e925422c1ff0f99f7c',
-  regtest: 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328',
-};
+import { BITCOIN_CAIP2 } from '../bolt11.js';
+
+// The Bitcoin networks' CAIP-2 ids live beside the one BOLT11 reader (shared with x402 lnbtc).
+export { BITCOIN_CAIP2 } from '../bolt11.js';
 
 import type { FeeCap } from '../../money/fee-cap.js';
 

@@ -21,8 +21,7 @@ import { type FeeCap, feeCapMsat } from '../../money/fee-cap.js';
 import { msat } from '../../money/unit.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
 import type { ChallengeInput } from '../adapter.js';
-import { type Bolt11Network, type Bolt11Summary, readBolt11 } from '../bolt11.js';
-import { BITCOIN_CAIP2 } from '../l402/challenge.js';
+import { BITCOIN_CAIP2, type Bolt11Network, type Bolt11Summary, readBolt11 } from '../bolt11.js';
 import { type Binding, BindingError, bindingParams, httpBinding, mcpBinding } from './binding.js';
 
 /** `lnbtc:` CAIP-2 ids and the BOLT 11 network each one names. */
