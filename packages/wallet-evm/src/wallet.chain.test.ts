@@ -86,6 +86,25 @@ describe('evmWallet on a local chain', () => {
     expect(proof.settlement).toBe('authorization');
   });
 
+  it("balance: what the payer holds of the offer's token, read on chain; unknown elsewhere", async () => {
+    const wallet = evmWallet({ account: payer, publicClient: chain.publicClient });
+    const offer = offerOnChain();
+    const held = await wallet.balance!(offer, { signal: new AbortController().signal });
+    expect(held?.value).toBe(await chain.balanceOf(payer.address));
+    expect(held?.unit).toEqual(offer.amount.unit);
+    expect(await wallet.balance!(x402Offer(), { signal: new AbortController().signal })).toBe(
+      undefined,
+    );
+  });
+
+  it('an offer the payer cannot fund is skipped for one it can (balance-aware choice)', async () => {
+    const { chooseWallet } = await import('../../client/src/quote/wallet-choice.js');
+    const poor = evmWallet({ account: broke, publicClient: chain.publicClient });
+    const rich = evmWallet({ account: payer, publicClient: chain.publicClient });
+    const found = await chooseWallet([poor, rich], offerOnChain(1000n));
+    expect(found.wallet).toBe(rich);
+  });
+
   it('lookup: pending before settlement, paid once the authorization was used', async () => {
     const wallet = evmWallet({ account: payer, publicClient: chain.publicClient });
     const offer = offerOnChain();

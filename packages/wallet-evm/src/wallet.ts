@@ -317,6 +317,24 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
       };
     },
 
+    /**
+     * What the payer holds of the offer's token, read on chain (needs `publicClient` on the
+     * offer's chain); `undefined` when it cannot be read. Read-only: nothing is signed.
+     */
+    async balance(offer) {
+      const plan = planOf(offer);
+      if (typeof plan === 'string') return undefined;
+      const reader = await readerFor(plan.chainId);
+      if (!reader) return undefined;
+      const value = await reader.readContract({
+        address: plan.token,
+        abi: READ_ABI,
+        functionName: 'balanceOf',
+        args: [payer],
+      });
+      return { value, unit: offer.amount.unit };
+    },
+
     async lookup(reference): Promise<PaymentStatus> {
       const parsed = parseReference(reference);
       if (!parsed) return 'pending';
