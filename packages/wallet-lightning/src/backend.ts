@@ -58,6 +58,11 @@ export interface LightningBackend {
   lookup(paymentHash: string, options?: { signal?: AbortSignal }): Promise<BackendLookup>;
   /** Optional: closes connections the backend opened itself. */
   close?(): void;
+  /**
+   * Optional: what the node can spend now, in msat (LND: the local balance of its channels).
+   * Read-only; the wallet reports it as `Wallet.balance` so offers it cannot fund are skipped.
+   */
+  balanceMsat?(options?: { signal?: AbortSignal }): Promise<bigint>;
 }
 
 /** The stable codes of a {@link LightningBackendError}, one per outcome. */

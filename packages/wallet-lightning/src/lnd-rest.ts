@@ -121,6 +121,19 @@ export function lndRestBackend(options: LndRestOptions): LightningBackend {
       }
     },
 
+    async balanceMsat(balanceOptions: { signal?: AbortSignal } = {}): Promise<bigint> {
+      const response = await doFetch(`${base}/v1/balance/channels`, {
+        headers,
+        ...(balanceOptions.signal ? { signal: balanceOptions.signal } : {}),
+      });
+      if (!response.ok) throw new Error(`LND answered ${response.status} to /v1/balance/channels`);
+      const body = (await response.json()) as { local_balance?: { msat?: unknown } };
+      const msat = body.local_balance?.msat;
+      if (typeof msat !== 'string' || !/^\d{1,20}$/.test(msat))
+        throw new Error('LND gave no local_balance.msat');
+      return BigInt(msat);
+    },
+
     async lookup(
       paymentHash: string,
       lookupOptions: { signal?: AbortSignal } = {},

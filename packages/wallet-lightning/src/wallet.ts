@@ -639,6 +639,12 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
       return proofOf(offer, await settled(base, result));
     },
 
+    /** What the node can spend now (`backend.balanceMsat`), for msat offers; else unknown. */
+    async balance(offer, { signal }) {
+      if (offer.amount.unit.kind !== 'msat' || !options.backend.balanceMsat) return undefined;
+      return { value: await options.backend.balanceMsat({ signal }), unit: offer.amount.unit };
+    },
+
     async lookup(reference: string): Promise<PaymentStatus> {
       const record = await store.get(reference);
       if (record?.state === 'succeeded') return 'paid';

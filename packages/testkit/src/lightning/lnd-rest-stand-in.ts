@@ -18,6 +18,8 @@ export interface LndRestStandInOptions {
   readonly node?: LightningNode;
   /** The macaroon (hex) every request must carry in `Grpc-Metadata-macaroon`. Random by default. */
   readonly macaroonHex?: string;
+  /** What `GET /v1/balance/channels` reports as the local balance, in msat. Default 10^11. */
+  readonly localBalanceMsat?: bigint;
 }
 
 /** One request the stand-in received. */
@@ -191,6 +193,11 @@ export async function startLndRestStandIn(
       send(res, 200, [
         current ? { result: current } : { error: { code: 5, message: "payment isn't initiated" } },
       ]);
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/v1/balance/channels') {
+      const msat = (options.localBalanceMsat ?? 100_000_000_000n).toString();
+      send(res, 200, [{ local_balance: { sat: (BigInt(msat) / 1000n).toString(), msat } }]);
       return;
     }
     if (req.method === 'GET' && url.pathname === '/v1/getinfo') {
