@@ -10,8 +10,7 @@ import {
   getCredentialUse,
   getPayment,
   isStipendError,
-  PaymentFailedError,
-  PolicyDeniedError,
+  type PolicyDeniedError,
   parseUsd,
   type StipendError,
   unitKey,
@@ -279,8 +278,9 @@ function reportFailure(
     [error.message, ...error.metaMessages],
   );
   const refused = error.code === 'POLICY_DENIED' || error.code.startsWith('APPROVAL_');
-  const code =
-    error instanceof PaymentFailedError ? EXIT.paymentFailed : refused ? EXIT.refused : EXIT.error;
+  // By shape, not instanceof: the error may come from another copy of @stipend/client.
+  const payment = paymentFailure(error);
+  const code = payment ? EXIT.paymentFailed : refused ? EXIT.refused : EXIT.error;
   if (flags.json) {
     io.stdout.write(
       `${toJsonOutput({
@@ -296,16 +296,17 @@ function reportFailure(
   const verdict = hints.length > 0 ? 'not paid' : refused ? 'refused' : 'failed';
   const lines = [`stipend: ${verdict}: ${cliWords(error.shortMessage)}`];
   // One offer: its reason is the message already. Several: say why each was refused.
-  if (error instanceof PolicyDeniedError && hints.length === 0 && error.offers.length > 1) {
-    for (const denial of error.offers)
+  const denials = policyDenials(error);
+  if (hints.length === 0 && denials.length > 1) {
+    for (const denial of denials)
       lines.push(
         `  - ${denial.protocol}/${denial.scheme} ${denial.amount}: ${cliWords(denial.reason)}`,
       );
   }
   for (const hint of hints) lines.push(`  ${hint}`);
-  if (error instanceof PaymentFailedError) {
+  if (payment) {
     lines.push(
-      `  money moved: ${error.paid === 'unknown' ? 'unknown (held: stipend ledger lists it, stipend reconcile settles it)' : error.paid ? 'yes' : 'no'}`,
+      `  money moved: ${payment.paid === 'unknown' ? 'unknown (held: stipend ledger lists it, stipend reconcile settles it)' : payment.paid ? 'yes' : 'no'}`,
     );
   }
   io.stderr.write(`${lines.join('\n')}\n`);
@@ -314,8 +315,7 @@ function reportFailure(
 
 /** The offers a refusal names, with the units of those that were read. */
 function refusedOffers(error: StipendError, session: PayingSession): RefusedOffer[] {
-  if (!(error instanceof PolicyDeniedError)) return [];
-  return error.offers.map((denial) => {
+  return policyDenials(error).map((denial) => {
     const seen = session.offersSeen.find((offer) => offer.id === denial.offerId);
     let unit: string | undefined;
     try {
@@ -468,4 +468,18 @@ export function requestInit(flags: Pick<FetchFlags, 'method' | 'header' | 'data'
     throw new CliError(`-d sends a body, which ${method} cannot carry: add -X POST`, EXIT.usage);
   }
   return { method, headers, ...(body !== undefined ? { body } : {}) };
+}
+
+/** A payment failure's `paid`, read by shape (`PaymentFailedError` of any copy); else undefined. */
+function paymentFailure(error: StipendError): { paid: boolean | 'unknown' } | undefined {
+  const paid = (error as { paid?: unknown }).paid;
+  if (error.name !== 'PaymentFailedError') return undefined;
+  return paid === true || paid === false || paid === 'unknown' ? { paid } : undefined;
+}
+
+/** A policy denial's per-offer reasons, read by code (any copy of the package). */
+function policyDenials(error: StipendError): PolicyDeniedError['offers'] {
+  if (error.code !== 'POLICY_DENIED') return [];
+  const offers = (error as { offers?: unknown }).offers;
+  return Array.isArray(offers) ? (offers as PolicyDeniedError['offers']) : [];
 }
