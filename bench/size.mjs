@@ -39,12 +39,16 @@ const root = join(here, '..');
  * (118 kB minified) and is a figure only.
  */
 export const GATES = {
-  /** Measured 55,598 B (goal 28,000). */
-  client: 57_300,
-  /** Measured 43,709 B (goal 15,000). */
-  coreX402: 45_100,
-  /** Measured 75,091 B (goal 40,000). */
-  coreX402Evm: 77_400,
+  /**
+   * Measured 59,212 B (goal 28,000). Raised from 57,300 when x402 `exact` on Lightning
+   * (`lnbtc`: JCS and the request binding, ≈ 5 kB gzipped) landed in the x402 adapter; it
+   * belongs behind an opt-in (`x402Adapter({ lightning })` importing it) to win that back.
+   */
+  client: 61_000,
+  /** Measured 49,498 B (goal 15,000); raised from 45,100 for `lnbtc` (see `client`). */
+  coreX402: 51_000,
+  /** Measured 80,788 B (goal 40,000); raised from 77,400 for `lnbtc` (see `client`). */
+  coreX402Evm: 83_300,
   /** Measured 64,626 B (goal 30,000). */
   coreL402LndRest: 66_600,
   /** Measured 50,611 B (goal 20,000). */
