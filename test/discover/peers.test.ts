@@ -180,6 +180,8 @@ describe('x402: the reference @x402/hono middleware on anvil', () => {
   });
 
   it('a quote of /two-offers names the cheaper offer and signs nothing, settles nothing', async () => {
+    // Funded, so the balance-aware choice can pay it.
+    await server.chain.mint(devAccount(7).address, 1_000_000n);
     const { signer, signed } = countingSigner(devAccount(7));
     const q = quoting({
       adapters: [x402Adapter({ assets: [testAsset(server.token)] })],
