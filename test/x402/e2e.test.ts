@@ -3,11 +3,7 @@
  * `x402Facilitator` settling EIP-3009 transfers on anvil (testkit). Every assertion about money
  * reads on-chain balances.
  */
-import {
-  getPayment,
-  PolicyDeniedError,
-  type SpendRecord,
-} from '@stipend/client';
+import { getPayment, PolicyDeniedError, type SpendRecord } from '@stipend/client';
 import { devAccount } from '@stipend/testkit/chain';
 import {
   startX402Server,
