@@ -5,6 +5,7 @@
  *
  * @module
  */
+
 import {
   type ChallengeInput,
   formatAmount,
@@ -19,6 +20,7 @@ import {
   unitKey,
   type Wallet,
 } from '@stipend/client';
+import { readTextBounded } from '@stipend/client/internal';
 import type { JsonAmount } from '../output/json.js';
 import { renderTable } from '../output/table.js';
 import { refusalHints } from '../wallets/missing.js';
@@ -348,7 +350,8 @@ async function challengeInput(
 ): Promise<ChallengeInput> {
   const header = response.headers.get('www-authenticate');
   const challenges = header ? parseWwwAuthenticateLenient(header).challenges : [];
-  const text = await readBounded(response, MAX_CHALLENGE_BYTES);
+  // The one bounded reader: capped in bytes and in time (a seller may drip its 402 forever).
+  const text = await readTextBounded(response, MAX_CHALLENGE_BYTES);
   return {
     status: response.status,
     headers: response.headers,
@@ -358,24 +361,6 @@ async function challengeInput(
     now: Date.now(),
     bodyText: () => Promise.resolve(text),
   };
-}
-
-async function readBounded(response: Response, cap: number): Promise<string | undefined> {
-  if (!response.body) return undefined;
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > cap) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks));
 }
 
 /**

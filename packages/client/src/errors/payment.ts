@@ -21,8 +21,9 @@ export interface ResumeInfo {
  *
  * @example
  * ```ts
- * import { PaymentFailedError } from '@stipend/client';
- * if (err instanceof PaymentFailedError && err.paid !== false) console.warn('resume with', err.resume);
+ * import { isStipendError, type PaymentFailedError } from '@stipend/client';
+ * // Decide on the code and fields, not instanceof (another copy of the package may have thrown it).
+ * if (isStipendError(err) && 'paid' in err && err.paid !== false) console.warn('resume with', (err as PaymentFailedError).resume);
  * ```
  */
 export class PaymentFailedError extends StipendError {

@@ -41,9 +41,9 @@ export interface OfferDenial {
  *
  * @example
  * ```ts
- * import { PolicyDeniedError } from '@stipend/client';
+ * import { isStipendError, type PolicyDeniedError } from '@stipend/client';
  * try { await payingFetch(url); } catch (e) {
- *   if (e instanceof PolicyDeniedError) for (const o of e.offers) console.warn(o.offerId, o.code, o.reason);
+ *   if (isStipendError(e) && e.code === 'POLICY_DENIED') for (const o of (e as PolicyDeniedError).offers) console.warn(o.offerId, o.code, o.reason);
  * }
  * ```
  */
