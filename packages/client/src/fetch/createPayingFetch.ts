@@ -122,7 +122,11 @@ export interface PayingFetchConfig {
   /**
    * The deadline of each request to a seller (until its response headers arrive) and of each
    * body Stipend reads (402 terms, receipts), in ms. Default 30 s. Per call:
-   * `init.payment.timeoutMs`.
+   * `init.payment.timeoutMs`. When it passes the call ends with a `TIMEOUT` error. The first
+   * send carries only your own `signal` (none of Stipend's: that keeps a pass-through as cheap
+   * as plain fetch), so a connection that never answers is closed by the HTTP client's own
+   * timeouts (undici: 300 s); pass `signal: AbortSignal.timeout(ms)` to cut it sooner. Paid
+   * retries and body reads are aborted at the deadline.
    */
   readonly timeoutMs?: number;
   /**
@@ -288,21 +292,14 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
 
   /** One call's view of its options; its purchase key is decided once. */
   function callOf(prepared: PreparedRequest, options: PaymentInit = {}): Call {
-    const key = options.idempotencyKey;
-    let scope: string | undefined;
-    return {
+    return new CallView(
       prepared,
-      // Without a caller's key, `METHOD url` (query tagged); made only once a payment needs it.
-      get key() {
-        scope ??= key ?? `${prepared.method} ${redactUrl(absoluteUrl(prepared.url))}`;
-        return scope;
-      },
-      exclusive: key !== undefined,
-      tags: options.tags ? [...core.tags, ...options.tags] : core.tags,
-      override: callRule(options),
-      timeoutMs: options.timeoutMs ?? core.timeoutMs,
-      mayPay: options.pay !== false,
-    };
+      options.idempotencyKey,
+      options.tags ? [...core.tags, ...options.tags] : core.tags,
+      callRule(options),
+      options.timeoutMs ?? core.timeoutMs,
+      options.pay !== false,
+    );
   }
 
   /** One attempt at the request; `waits` counts the other calls' purchases it waited for. */
@@ -335,13 +332,18 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     return handleChallenge(call, response, waits);
   }
 
-  /** A request to the seller, with the call's deadline until its response headers arrive. */
+  /**
+   * A request to the seller, with the call's deadline until its response headers arrive. The
+   * first send carries only the caller's own signal (no `AbortSignal` of ours: one costs more
+   * than the rest of a pass-through); when the deadline passes the call ends with `TIMEOUT` and
+   * a late response's body is cancelled, which lets its connection go.
+   */
   function send(call: Call, input: RequestInfo | URL, init: RequestInit | undefined) {
     const parent = init?.signal ?? call.prepared.init.signal ?? undefined;
     return withDeadline(
-      ({ signal }) => core.send(input, { ...init, signal }),
+      () => core.send(input, init),
       call.timeoutMs,
-      `The server at ${originOf(call.prepared.url)}`,
+      () => `The server at ${originOf(call.prepared.url)}`,
       parent,
     );
   }
@@ -643,37 +645,71 @@ function acceptPaymentRule(
 /** How many other calls' purchases one call waits for before it pays for itself. */
 const MAX_WAITS = 3;
 
-/** Per-call idempotency keys, made once a payment needs one (never shared between calls). */
-const callKeys = new WeakMap<Call, string>();
+/**
+ * A call (see `Call`). A class, not an object literal with getters: one is made per request,
+ * and its purchase key and idempotency key are made only once a payment needs them.
+ */
+class CallView implements Call {
+  private scope: string | undefined;
+  /** This call's own idempotency key when the caller gave none (never shared between calls). */
+  ownKey: string | undefined;
+  readonly exclusive: boolean;
+
+  constructor(
+    readonly prepared: PreparedRequest,
+    private readonly callerKey: string | undefined,
+    readonly tags: readonly string[],
+    readonly override: Call['override'],
+    readonly timeoutMs: number,
+    readonly mayPay: boolean,
+  ) {
+    this.exclusive = callerKey !== undefined;
+  }
+
+  /** The caller's key, else `METHOD url` (query tagged). */
+  get key(): string {
+    this.scope ??=
+      this.callerKey ?? `${this.prepared.method} ${redactUrl(absoluteUrl(this.prepared.url))}`;
+    return this.scope;
+  }
+}
 
 /**
  * The request as adapters and the paid retry see it. Its idempotency key is the caller's, or
  * one made for this call (the same across this call's retries, never shared with another).
- * `headers` are what the retry may carry to `issuer` (see `retryHeadersFor`).
+ * `headers` are what the retry may carry to `issuer` (see `retryHeadersFor`); without them
+ * they are made from the caller's on first read (every request is looked at for held
+ * credentials, but only a payment needs these).
  */
+class RetryView implements RetryRequest {
+  readonly method: string;
+  readonly url: URL;
+
+  constructor(
+    private readonly call: Call,
+    issuer: URL | undefined,
+    private view: Headers | undefined,
+  ) {
+    this.method = call.prepared.method;
+    this.url = issuer ?? absoluteUrl(call.prepared.url);
+  }
+
+  get headers(): Headers {
+    this.view ??= new Headers(this.call.prepared.init.headers);
+    return this.view;
+  }
+
+  get idempotencyKey(): string {
+    const call = this.call as CallView;
+    if (call.exclusive) return call.key;
+    // Sent to sellers and wallets (Stripe idempotency, EVM nonce derivation): unguessable.
+    call.ownKey ??= randomId('k_');
+    return call.ownKey;
+  }
+}
+
 function retryRequest(call: Call, issuer?: URL, headers?: Headers): RetryRequest {
-  const { prepared } = call;
-  const url = issuer ?? absoluteUrl(prepared.url);
-  let view = headers;
-  // Lazy: every request is looked at for held credentials, but only a payment needs these.
-  return {
-    method: prepared.method,
-    url,
-    get headers() {
-      view ??= new Headers(prepared.init.headers);
-      return view;
-    },
-    get idempotencyKey() {
-      if (call.exclusive) return call.key;
-      let key = callKeys.get(call);
-      if (key === undefined) {
-        // Sent to sellers and wallets (Stripe idempotency, EVM nonce derivation): unguessable.
-        key = randomId('k_');
-        callKeys.set(call, key);
-      }
-      return key;
-    },
-  };
+  return new RetryView(call, issuer, headers);
 }
 
 function pageHref(): string | undefined {

@@ -188,4 +188,53 @@ describe('withDeadline', () => {
     }
     expect(unhandled).toEqual([]);
   });
+
+  it('a response that comes after the deadline has its body cancelled (its connection goes)', async () => {
+    let cancelled: unknown;
+    const late = new Response(
+      new ReadableStream({
+        cancel(reason) {
+          cancelled = reason ?? 'cancelled';
+        },
+      }),
+    );
+    await expect(
+      withDeadline(
+        () => new Promise<Response>((resolve) => setTimeout(() => resolve(late), 30)),
+        5,
+        'The server at https://seller.example',
+      ),
+    ).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(cancelled).toBeDefined();
+  });
+
+  it('names who did not answer lazily: a function is called only when the deadline passes', async () => {
+    const what = vi.fn(() => 'The server at https://seller.example');
+    await withDeadline(async () => 1, 1_000, what);
+    expect(what).not.toHaveBeenCalled();
+    const error = await withDeadline(never, 5, what).catch((e: unknown) => e);
+    expect(what).toHaveBeenCalledTimes(1);
+    expect((error as Error).message).toContain(
+      'The server at https://seller.example did not answer',
+    );
+  });
+
+  it('a signal handed out keeps following the caller after the work answered (a body read can still be cancelled)', async () => {
+    const parent = new AbortController();
+    let handed: AbortSignal | undefined;
+    await withDeadline(
+      async ({ signal }) => {
+        handed = signal;
+        return 1;
+      },
+      1_000,
+      'x',
+      parent.signal,
+    );
+    expect(handed?.aborted).toBe(false);
+    parent.abort(new Error('caller stopped'));
+    expect(handed?.aborted).toBe(true);
+    expect((handed as AbortSignal).reason).toMatchObject({ message: 'caller stopped' });
+  });
 });

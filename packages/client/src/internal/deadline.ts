@@ -109,7 +109,7 @@ export interface DeadlineScope {
 
 /**
  * Runs `work` with a deadline. Rejects with a `StipendError` of code `TIMEOUT` when `ms`
- * passes, even if `work` ignores its signal (its late result is dropped, its late failure
+ * passes (`what` names who did not answer; a function is called only then), even if `work` ignores its signal (its late result is dropped, its late failure
  * swallowed); rejects with the parent's reason when `parent` aborts first. The `AbortSignal`
  * is made only when the work reads `scope.signal` (an `AbortSignal` costs about 10 µs in
  * Node; a body read or a parse does not need one).
@@ -127,56 +127,114 @@ export interface DeadlineScope {
  * // on timeout: StipendError TIMEOUT "The server at https://… did not answer within 30000 ms; raise timeoutMs or payment.timeoutMs."
  * ```
  */
-export async function withDeadline<T>(
+export function withDeadline<T>(
   work: (scope: DeadlineScope) => Promise<T>,
   ms: number,
-  what: string,
+  what: string | (() => string),
   parent?: AbortSignal,
 ): Promise<T> {
   checkMs(ms);
-  if (parent?.aborted) throw parent.reason;
-  let controller: AbortController | undefined;
-  let fail: ((reason: unknown) => void) | undefined;
-  let reason: unknown;
-  const stop = (why: unknown) => {
-    if (reason !== undefined) return;
-    reason = why;
-    controller?.abort(isStipendError(why) ? why.cause : why);
-    fail?.(why);
-  };
-  const onParentAbort = () => stop(parent!.reason);
-  parent?.addEventListener('abort', onParentAbort, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  if (Number.isFinite(ms)) {
-    timer = setTimeout(() => stop(timeoutError(ms, what)), Math.min(ms, MAX_TIMER_MS));
-    (timer as { unref?: () => void }).unref?.();
+  if (parent?.aborted) return Promise.reject(parent.reason);
+  return new Promise<T>((resolve, reject) => {
+    const run = new DeadlineRun(ms, what, parent, resolve, reject);
+    let running: Promise<T>;
+    try {
+      running = work(run);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    Promise.resolve(running).then(run.onValue, run.onError);
+  });
+}
+
+/**
+ * One {@link withDeadline} call: its scope (the lazily made signal) and its settlement. A
+ * class rather than closures: this runs for every request, and its cost is in the budget of a
+ * pass-through.
+ */
+class DeadlineRun<T> implements DeadlineScope {
+  private controller: AbortController | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Why the call ended early (deadline or parent), once it did. */
+  private reason: unknown;
+  private done = false;
+  private readonly onParentAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly ms: number,
+    private readonly what: string | (() => string),
+    private readonly parent: AbortSignal | undefined,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {
+    if (parent) {
+      this.onParentAbort = () => this.stop(parent.reason);
+      parent.addEventListener('abort', this.onParentAbort, { once: true });
+    }
+    if (Number.isFinite(ms)) {
+      this.timer = setTimeout(this.onTimeout, Math.min(ms, MAX_TIMER_MS));
+      (this.timer as { unref?: () => void }).unref?.();
+    }
   }
-  const scope: DeadlineScope = {
-    get signal() {
-      if (!controller) {
-        controller = new AbortController();
-        if (reason !== undefined) controller.abort(reason);
-      }
-      return controller.signal;
-    },
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(causeOf(this.reason));
+    }
+    return this.controller.signal;
+  }
+
+  readonly onTimeout = (): void => this.stop(timeoutError(this.ms, this.what));
+
+  readonly onValue = (value: T): void => {
+    if (this.done) {
+      dropLate(value);
+      return;
+    }
+    this.settle();
+    this.resolve(value);
   };
-  try {
-    const running = Promise.resolve().then(() => work(scope));
-    running.catch(() => {});
-    const stopped = new Promise<never>((_, reject) => {
-      if (reason !== undefined) reject(reason);
-      else fail = reject;
-    });
-    return await Promise.race([running, stopped]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+
+  readonly onError = (error: unknown): void => {
+    if (this.done) return;
+    this.settle();
+    this.reject(error);
+  };
+
+  private settle(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     // A signal handed out (to fetch) keeps following the caller's: aborting the call later
     // still cancels a response body being read. Without one, nothing is left to follow.
-    if (!controller) parent?.removeEventListener('abort', onParentAbort);
+    if (!this.controller && this.onParentAbort) {
+      this.parent?.removeEventListener('abort', this.onParentAbort);
+    }
+  }
+
+  private stop(why: unknown): void {
+    if (this.reason !== undefined) return;
+    this.reason = why;
+    this.controller?.abort(causeOf(why));
+    // Already answered: only the signal handed out follows the caller's abort.
+    if (this.done) return;
+    this.settle();
+    this.reject(why);
   }
 }
 
-function timeoutError(ms: number, what: string): StipendError {
+function causeOf(reason: unknown): unknown {
+  return isStipendError(reason) ? reason.cause : reason;
+}
+
+/** A result that came after the deadline: a response's body is cancelled so its connection goes. */
+function dropLate(value: unknown): void {
+  const body = (value as { body?: { cancel?: () => Promise<void> } | null } | null)?.body;
+  body?.cancel?.()?.catch(() => {});
+}
+
+function timeoutError(ms: number, described: string | (() => string)): StipendError {
+  const what = typeof described === 'function' ? described() : described;
   return new StipendError(
     'TIMEOUT',
     `${what} did not answer within ${ms} ms; raise timeoutMs or payment.timeoutMs.`,

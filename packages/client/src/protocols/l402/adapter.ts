@@ -161,10 +161,11 @@ export function l402Adapter(options: L402AdapterOptions = {}): L402Adapter {
     },
 
     heldCredential(request: RetryRequest, now: number): HeldCredential | undefined {
-      if (!reuse || request.headers.has('authorization')) return undefined;
+      if (!reuse) return undefined;
       const origin = request.url.origin;
       const list = store.list(origin);
-      if (list.length === 0) return undefined;
+      // The credential store first: the request's headers are built only when one may apply.
+      if (list.length === 0 || request.headers.has('authorization')) return undefined;
       const path = request.url.pathname;
       const target = pathServices.get(origin + path);
       let best: StoredL402Credential | undefined;
