@@ -42,7 +42,6 @@ export function challengeInput(
     headerErrors = parsed.errors.map((error) => error.message);
   }
   let body: Promise<string | undefined> | undefined;
-  const clone = response.bodyUsed ? undefined : response.clone();
   const input: ChallengeInput = {
     status: response.status,
     headers: response.headers,
@@ -51,8 +50,11 @@ export function challengeInput(
     challenges,
     now,
     bodyText() {
-      if (!clone) return Promise.resolve(undefined);
-      body ??= readTextBounded(clone, bodyCap, {
+      if (body) return body;
+      // Cloned only when an adapter reads the body (most 402s carry their terms in headers):
+      // the response itself stays unread, for the caller when nothing is paid.
+      if (response.bodyUsed) return Promise.resolve(undefined);
+      body = readTextBounded(response.clone(), bodyCap, {
         ...(read.deadlineMs !== undefined ? { deadlineMs: read.deadlineMs } : {}),
         ...(read.signal ? { signal: read.signal } : {}),
         what: `The 402 body from ${originOf(response, requestUrl)}`,
