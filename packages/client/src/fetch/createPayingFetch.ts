@@ -122,11 +122,12 @@ export interface PayingFetchConfig {
   /**
    * The deadline of each request to a seller (until its response headers arrive) and of each
    * body Stipend reads (402 terms, receipts), in ms. Default 30 s. Per call:
-   * `init.payment.timeoutMs`. When it passes the call ends with a `TIMEOUT` error. The first
-   * send carries only your own `signal` (none of Stipend's: that keeps a pass-through as cheap
-   * as plain fetch), so a connection that never answers is closed by the HTTP client's own
-   * timeouts (undici: 300 s); pass `signal: AbortSignal.timeout(ms)` to cut it sooner. Paid
-   * retries and body reads are aborted at the deadline.
+   * `init.payment.timeoutMs`. When it passes the call ends with a `TIMEOUT` error. Requests
+   * carry only your own `signal` (none of Stipend's: that keeps a pass-through as cheap as
+   * plain fetch), so a connection that never answers is closed by the HTTP client's own
+   * timeouts (undici: 300 s) and an answer that comes later has its body cancelled; pass
+   * `signal: AbortSignal.timeout(ms)` to cut connections sooner. Bodies Stipend reads are
+   * cancelled at the deadline.
    */
   readonly timeoutMs?: number;
   /**

@@ -289,6 +289,40 @@ describe('sendPaidRetry: the paid retry follows redirects with fetch’s own rul
     expect(isStipendError(result.error) && (result.error as { code: string }).code).toBe('TIMEOUT');
   });
 
+  it('an answer that comes after the deadline is let go: its body cancelled, its redirect not followed', async () => {
+    let cancelled = false;
+    const hops: string[] = [];
+    const fetch = (async (input: RequestInfo | URL) => {
+      hops.push(String(input));
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      return new Response(
+        new ReadableStream({
+          cancel() {
+            cancelled = true;
+          },
+        }),
+        { status: 302, headers: { location: 'https://cdn.example/next' } },
+      );
+    }) as typeof globalThis.fetch;
+    const error = await paid(fetch, {}, { timeoutMs: 20 }).catch((e: unknown) => e);
+    expect(isStipendError(error) && error.code).toBe('TIMEOUT');
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(cancelled).toBe(true);
+    expect(hops).toEqual([PAYING]);
+  });
+
+  it('adds no AbortSignal of its own: the request carries only the caller’s', async () => {
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const fetch = (async (_: RequestInfo | URL, init?: RequestInit) => {
+      signals.push(init?.signal);
+      return ok();
+    }) as typeof globalThis.fetch;
+    await paid(fetch);
+    const controller = new AbortController();
+    await paid(fetch, { signal: controller.signal });
+    expect(signals).toEqual([undefined, controller.signal]);
+  });
+
   it('passes a signal that follows the caller’s abort', async () => {
     let seen: AbortSignal | undefined;
     const fetch = (async (_: RequestInfo | URL, init?: RequestInit) => {

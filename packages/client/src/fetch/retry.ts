@@ -88,12 +88,21 @@ export async function sendPaidRetry(retry: PaidRetry): Promise<PaidRetryResult> 
   const parent = retry.init.signal ?? undefined;
   let first: Response | undefined;
   let last: Response | undefined;
+  // Set when the call stopped waiting: a response that comes later is let go, and no
+  // redirect of it is followed.
+  let abandoned = false;
   try {
     return await withDeadline(
-      ({ signal }) => {
-        // The deadline's signal also follows the caller's (`parent`).
+      () => {
+        // Only the caller's own signal goes with the request (it is in `retry.init`): the
+        // deadline ends the call without an AbortSignal per request, and a late response's
+        // body is cancelled by `withDeadline`.
         const send = async (url: URL, init: RequestInit) => {
-          const response = await retry.fetch(url.href, { ...init, redirect: 'manual', signal });
+          const response = await retry.fetch(url.href, { ...init, redirect: 'manual' });
+          if (abandoned) {
+            response.body?.cancel().catch(() => {});
+            throw new Error('abandoned: the paid request passed its deadline');
+          }
           first ??= response;
           last = response;
           return response;
@@ -105,6 +114,7 @@ export async function sendPaidRetry(retry: PaidRetry): Promise<PaidRetryResult> 
       parent,
     );
   } catch (error) {
+    abandoned = true;
     if (!first || !last) throw error;
     return { first, final: last, error };
   }
