@@ -39,8 +39,20 @@ export function purchaseNonce(input: {
   if (!Number.isSafeInteger(chainId) || chainId < 1) {
     throw new RangeError(`${chainId} is not a chain id`);
   }
-  const chain = chainId.toString(16).padStart(64, '0');
-  const payer = getAddress(input.payer).slice(2).toLowerCase().padStart(64, '0');
-  const key = keccak256(stringToHex(idempotencyKey)).slice(2);
-  return keccak256(`0x${TAG}${chain}${payer}${key}`);
+  const memo = `${chainId}|${input.payer.toLowerCase()}|${idempotencyKey}`;
+  let nonce = recent.get(memo);
+  if (nonce === undefined) {
+    const chain = chainId.toString(16).padStart(64, '0');
+    const payer = getAddress(input.payer).slice(2).toLowerCase().padStart(64, '0');
+    const key = keccak256(stringToHex(idempotencyKey)).slice(2);
+    nonce = keccak256(`0x${TAG}${chain}${payer}${key}`);
+    // A purchase asks for its nonce twice (its reference, then the signature): keep the latest.
+    if (recent.size >= RECENT) recent.delete(recent.keys().next().value!);
+    recent.set(memo, nonce);
+  }
+  return nonce;
 }
+
+/** Nonces of the latest purchases (two keccak256 each, several per purchase otherwise). */
+const RECENT = 256;
+const recent = new Map<string, Hex>();

@@ -66,6 +66,19 @@ export type Plan = Eip3009Plan | Permit2Plan;
  * ```
  */
 export function planOf(offer: PaymentOffer): Plan | string {
+  // Offers are frozen: a plan (or why there is none) is worked out once per offer (the core
+  // asks for its reference, then pays it).
+  let plan = plans.get(offer);
+  if (plan === undefined) {
+    plan = planFresh(offer);
+    plans.set(offer, plan);
+  }
+  return plan;
+}
+
+const plans = new WeakMap<PaymentOffer, Plan | string>();
+
+function planFresh(offer: PaymentOffer): Plan | string {
   const chainId = chainIdOf(offer.network);
   if (chainId === undefined) {
     return `network ${JSON.stringify(offer.network)} is not an EVM (eip155) network`;

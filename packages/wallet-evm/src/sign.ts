@@ -77,7 +77,7 @@ export async function signEip3009(
   plan: Eip3009Plan & { readonly domain: { readonly name: string; readonly version: string } },
   window: { validAfter: bigint; validBefore: bigint; nonce: Hex },
 ): Promise<SignedEip3009> {
-  const from = getAddress(signer.address);
+  const from = checksummed(signer.address);
   const domain = {
     name: plan.domain.name,
     version: plan.domain.version,
@@ -129,7 +129,7 @@ export async function signPermit2(
   plan: Permit2Plan,
   window: { deadline: bigint; nonce: bigint },
 ): Promise<SignedPermit2> {
-  const from = getAddress(signer.address);
+  const from = checksummed(signer.address);
   const nonce = window.nonce;
   const spender = plan.facilitator ? X402_UPTO_PERMIT2_PROXY : X402_EXACT_PERMIT2_PROXY;
   const domain = { name: 'Permit2', chainId: plan.chainId, verifyingContract: PERMIT2_ADDRESS };
@@ -173,3 +173,16 @@ export async function signPermit2(
     },
   };
 }
+
+/** The checksummed form of the signer's address (a keccak256 each time otherwise). */
+function checksummed(address: Address): Address {
+  let sum = checksums.get(address);
+  if (sum === undefined) {
+    sum = getAddress(address);
+    if (checksums.size >= 64) checksums.delete(checksums.keys().next().value!);
+    checksums.set(address, sum);
+  }
+  return sum;
+}
+
+const checksums = new Map<string, Address>();

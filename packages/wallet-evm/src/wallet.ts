@@ -113,6 +113,7 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
    * it failed while the newer signature can still settle.
    */
   const signedUntil = new Map<string, bigint>();
+  let pruneAt = 1024;
 
   /** The public client, when it is on `chainId`. */
   async function readerFor(chainId: number): Promise<EvmReader | undefined> {
@@ -226,11 +227,14 @@ export function evmWallet(options: EvmWalletOptions): Wallet {
     const key = nonceKey(terms.reference);
     const known = signedUntil.get(key);
     if (known === undefined || known < terms.deadline) signedUntil.set(key, terms.deadline);
-    if (signedUntil.size > 1024) {
+    // Pruned when it doubles (not on every signature once past the mark: entries younger than
+    // an hour stay, so a busy wallet would walk the whole map each time).
+    if (signedUntil.size > pruneAt) {
       const nowSec = BigInt(Math.floor(nowMs / 1000));
       for (const [entry, deadline] of signedUntil) {
         if (deadline < nowSec - 3600n) signedUntil.delete(entry);
       }
+      pruneAt = Math.max(1024, signedUntil.size * 2);
     }
   }
 
