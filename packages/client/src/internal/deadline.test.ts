@@ -237,4 +237,56 @@ describe('withDeadline', () => {
     expect(handed?.aborted).toBe(true);
     expect((handed as AbortSignal).reason).toMatchObject({ message: 'caller stopped' });
   });
+
+  it('long deadlines without a caller’s signal share one signal per slot, aborted no sooner than the deadline and at most 1/32 later', async () => {
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(1_000_500);
+      const seen: AbortSignal[] = [];
+      const take = () =>
+        withDeadline(
+          async ({ signal }) => {
+            seen.push(signal);
+            return 1;
+          },
+          32_000,
+          'x',
+        );
+      await take();
+      await vi.advanceTimersByTimeAsync(10);
+      await take();
+      expect(seen[0]).toBe(seen[1]);
+      await vi.advanceTimersByTimeAsync(31_980);
+      expect(seen[0]!.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1_010);
+      expect(seen[0]!.aborted).toBe(true);
+      expect((seen[0]!.reason as Error).name).toBe('TimeoutError');
+      // Another slot later: another signal.
+      await take();
+      expect(seen[2]).not.toBe(seen[0]);
+      expect(seen[2]!.aborted).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a caller’s signal or a short deadline gets a signal of its own', async () => {
+    const seen: AbortSignal[] = [];
+    const take = (ms: number, parent?: AbortSignal) =>
+      withDeadline(
+        async ({ signal }) => {
+          seen.push(signal);
+          return 1;
+        },
+        ms,
+        'x',
+        parent,
+      );
+    await take(500);
+    await take(500);
+    const parent = new AbortController();
+    await take(60_000, parent.signal);
+    await take(60_000, parent.signal);
+    expect(new Set(seen).size).toBe(4);
+  });
 });

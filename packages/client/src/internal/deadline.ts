@@ -178,6 +178,12 @@ class DeadlineRun<T> implements DeadlineScope {
   }
 
   get signal(): AbortSignal {
+    // A long deadline with no caller's signal to follow: one shared signal per slot of time
+    // (an AbortSignal costs more than the rest of a purchase's bookkeeping in Node).
+    if (!this.controller && !this.parent && this.reason === undefined) {
+      const shared = sharedDeadlineSignal(this.ms);
+      if (shared) return shared;
+    }
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.reason !== undefined) this.controller.abort(causeOf(this.reason));
@@ -221,6 +227,43 @@ class DeadlineRun<T> implements DeadlineScope {
     this.settle();
     this.reject(why);
   }
+}
+
+/** Deadlines at least this long may share a signal (see {@link sharedDeadlineSignal}). */
+const SHARED_FROM_MS = 1_000;
+/** Shared signals by the time they abort at. */
+const sharedSignals = new Map<string, AbortController>();
+
+/**
+ * A signal that aborts (with a `TimeoutError`) no sooner than `ms` from now and at most
+ * `ms / 32` later: every deadline of the same length that starts in one slot of `ms / 32` gets
+ * the same one, so a busy client makes one `AbortController` and one timer per slot instead of
+ * one per call. `undefined` for deadlines under 1 s or infinite ones (those get their own).
+ * Work that ignores it still ends on time: {@link withDeadline} rejects at the exact deadline.
+ *
+ * @example
+ * ```ts
+ * const signal = sharedDeadlineSignal(60_000) ?? AbortSignal.timeout(60_000);
+ * ```
+ */
+export function sharedDeadlineSignal(ms: number): AbortSignal | undefined {
+  if (!Number.isFinite(ms) || ms < SHARED_FROM_MS || ms > MAX_TIMER_MS) return undefined;
+  const slot = Math.ceil(ms / 32);
+  const now = Date.now();
+  const at = Math.ceil((now + ms) / slot) * slot;
+  const key = `${ms}@${at}`;
+  let controller = sharedSignals.get(key);
+  if (!controller) {
+    const made = new AbortController();
+    controller = made;
+    sharedSignals.set(key, made);
+    const timer = setTimeout(() => {
+      sharedSignals.delete(key);
+      made.abort(timeoutReason(ms));
+    }, at - now);
+    (timer as { unref?: () => void }).unref?.();
+  }
+  return controller.signal;
 }
 
 function causeOf(reason: unknown): unknown {
