@@ -210,7 +210,7 @@ async function decideOrResume(
       tags: call.tags,
       override: call.override,
       reservationId: uniqueId('r_'),
-      canPay: (offer) => findWallet(core, offer, chosen),
+      canPay: (offer) => findWallet(core, offer, chosen, offers.length),
       signal: call.prepared.init.signal ?? undefined,
       deferApproval: pendingMode,
     });
@@ -549,8 +549,13 @@ export async function findWallet(
   core: Core,
   offer: PaymentOffer,
   chosen: Map<string, Wallet>,
+  offers = 2,
 ): Promise<true | string> {
-  const found = await chooseWallet(core.wallets, offer);
+  // Balances matter only when there is a choice to make: another offer to fall back to, or
+  // another wallet for this rail.
+  const rail = railOf(offer);
+  const balances = offers > 1 || core.wallets.filter((w) => w.rails.includes(rail)).length > 1;
+  const found = await chooseWallet(core.wallets, offer, { balances });
   if (!found.wallet) return found.reason;
   chosen.set(offer.id, found.wallet);
   return true;

@@ -38,7 +38,14 @@ export interface WalletChoice {
 export async function chooseWallet(
   wallets: readonly Wallet[],
   offer: PaymentOffer,
-  options: ReadBalanceOptions = {},
+  options: ReadBalanceOptions & {
+    /**
+     * Ask `balance` (default true). The paying path turns it off when the reading could not
+     * change the choice (one offer, one wallet for its rail): the wallet refuses cleanly when
+     * short, and a balance read costs a request to the node or chain on every purchase.
+     */
+    readonly balances?: boolean;
+  } = {},
 ): Promise<WalletChoice> {
   const rail = railOf(offer);
   const reasons: string[] = [];
@@ -55,6 +62,9 @@ export async function chooseWallet(
     if (verdict !== true) {
       reasons.push(`${wallet.id}: ${verdict}`);
       continue;
+    }
+    if (options.balances === false) {
+      return { wallet, reason: `${wallet.id} accepts it`, funding: fundingOf(offer, funding) };
     }
     const funds = canFund(offer, await readBalance(wallet, offer, options));
     funding.push(funds);
