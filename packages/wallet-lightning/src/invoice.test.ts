@@ -1,86 +1,9 @@
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { isStipendError } from '@stipend/client';
 import { createInvoice, createNodeKey, type LightningNetworkName } from '@stipend/testkit/l402';
 import { describe, expect, it } from 'vitest';
 import { hexToBytes } from './bytes.js';
 import { decodeInvoice, InvoiceError, networkOfInvoice } from './invoice.js';
-
-const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-
-function regroup(values: readonly number[], from: number, to: number, pad: boolean): number[] {
-  const out: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const value of values) {
-    acc = (acc << from) | value;
-    bits += from;
-    while (bits >= to) {
-      bits -= to;
-      out.push((acc >> bits) & ((1 << to) - 1));
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (pad && bits > 0) out.push((acc << (to - bits)) & ((1 << to) - 1));
-  return out;
-}
-
-function checksum(hrp: string, words: readonly number[]): string {
-  let chk = 1;
-  const values = [
-    ...[...hrp].map((c) => c.charCodeAt(0) >> 5),
-    0,
-    ...[...hrp].map((c) => c.charCodeAt(0) & 31),
-    ...words,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-  ];
-  for (const v of values) {
-    const top = chk >>> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v;
-    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= GEN[i]!;
-  }
-  chk ^= 1;
-  return [0, 1, 2, 3, 4, 5].map((i) => CHARSET[(chk >>> (5 * (5 - i))) & 31]).join('');
-}
-
-/**
- * Re-signs an invoice (a real BOLT 11 signature by `privateKeyHex`) after inserting tagged
- * fields right after its timestamp: an invoice a hostile node could really issue.
- */
-function resigned(
-  invoice: string,
-  privateKeyHex: string,
-  fields: ReadonlyArray<[type: number, words: number[]]> = [],
-): string {
-  const separator = invoice.lastIndexOf('1');
-  const hrp = invoice.slice(0, separator);
-  const all = [...invoice.slice(separator + 1, -6)].map((c) => CHARSET.indexOf(c));
-  const data = all.slice(0, -104);
-  const extra = fields.flatMap(([type, words]) => [
-    type,
-    words.length >> 5,
-    words.length & 31,
-    ...words,
-  ]);
-  const words = [...data.slice(0, 7), ...extra, ...data.slice(7)];
-  const message = Uint8Array.from([
-    ...new TextEncoder().encode(hrp),
-    ...regroup(words, 5, 8, true),
-  ]);
-  const recovered = secp256k1.sign(sha256(message), hexToBytes(privateKeyHex), {
-    prehash: false,
-    format: 'recovered',
-  });
-  const signature = regroup([...recovered.subarray(1), recovered[0]!], 8, 5, true);
-  const body = [...words, ...signature];
-  return `${hrp}1${body.map((w) => CHARSET[w]).join('')}${checksum(hrp, body)}`;
-}
+import { regroup, resigned } from './invoice.test-helpers.js';
 
 const NODE = createNodeKey();
 const HASH = '12'.repeat(32);

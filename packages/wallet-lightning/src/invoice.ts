@@ -1,15 +1,17 @@
 /**
  * BOLT 11 decoding with signature recovery, for the checks made before paying: the
  * client's one BOLT 11 reader (`readBolt11` from `@stipend/client`) and secp256k1 public-key
- * recovery from `@noble/curves` over SHA-256 of the signed bytes. No Node built-ins.
+ * recovery over SHA-256 of the signed bytes (`#secp-recover`: `tiny-secp256k1` in Node when
+ * installed, else `@noble/curves`; browsers always get `@noble/curves`). No Node built-ins.
  *
  * @module
  */
 
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { isStipendError, readBolt11, StipendError } from '@stipend/client';
+import { secpRecover } from '#secp-recover';
 import { bytesToHex } from './bytes.js';
+import type { SecpRecover } from './secp/noble.js';
 
 /** The Bitcoin networks a Lightning wallet can be on. */
 export type LightningNetworkName = 'mainnet' | 'testnet' | 'signet' | 'regtest';
@@ -86,6 +88,22 @@ export class InvoiceError extends StipendError {
  * ```
  */
 export function decodeInvoice(invoice: string): DecodedInvoice {
+  return decodeInvoiceWith(invoice, secpRecover);
+}
+
+/**
+ * {@link decodeInvoice} with a given recovery implementation: the one decode, for tests that
+ * compare implementations. Not part of the package's API.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * import { decodeInvoiceWith } from './invoice.js';
+ * import { nobleRecover } from './secp/noble.js';
+ * decodeInvoiceWith(invoice, nobleRecover).payeeNodeKey;
+ * ```
+ */
+export function decodeInvoiceWith(invoice: string, secp: SecpRecover): DecodedInvoice {
   const text = invoice.trim().toLowerCase();
   if (networkOfInvoice(text) === undefined) {
     throw new InvoiceError('not a BOLT 11 invoice: expected a prefix lnbc, lntb, lntbs or lnbcrt');
@@ -99,7 +117,7 @@ export function decodeInvoice(invoice: string): DecodedInvoice {
       cause: error,
     });
   }
-  const payeeNodeKey = recoverPayee(summary.signature);
+  const payeeNodeKey = recoverPayee(summary.signature, secp);
   if (summary.payeeNodeKey !== undefined && summary.payeeNodeKey !== payeeNodeKey) {
     throw new InvoiceError(
       'invalid BOLT 11 invoice: the signature was not made by the payee key of its n tag',
@@ -117,16 +135,18 @@ export function decodeInvoice(invoice: string): DecodedInvoice {
   if (summary.amountMsat !== undefined) out.amountMsat = summary.amountMsat;
   if (summary.description !== undefined) out.description = summary.description;
   if (summary.descriptionHash !== undefined) out.descriptionHash = summary.descriptionHash;
-  return out;
+  return Object.freeze(out);
 }
 
 /** The compressed key that made a BOLT 11 signature (secp256k1 recovery over SHA-256). */
-function recoverPayee(signature: ReturnType<typeof readBolt11>['signature']): string {
+function recoverPayee(
+  signature: ReturnType<typeof readBolt11>['signature'],
+  secp: SecpRecover,
+): string {
   try {
-    const point = secp256k1.Signature.fromBytes(signature.compact, 'compact')
-      .addRecoveryBit(signature.recoveryId)
-      .recoverPublicKey(sha256(signature.message));
-    return bytesToHex(point.toBytes(true));
+    return bytesToHex(
+      secp.recover(sha256(signature.message), signature.compact, signature.recoveryId),
+    );
   } catch (error) {
     throw new InvoiceError(
       'invalid BOLT 11 invoice: no key could be recovered from its signature',

@@ -48,11 +48,17 @@ export interface PaymentStore {
  */
 export function memoryPaymentStore(): PaymentStore {
   const records = new Map<string, LightningPaymentRecord>();
+  // Pending records apart: the wallet asks for them before every payment, and settled records
+  // pile up (a payment hash is never paid twice), so a scan of them all would grow with each.
+  const pending = new Map<string, LightningPaymentRecord>();
   return {
     get: async (hash) => records.get(hash),
     put: async (record) => {
-      records.set(record.paymentHash, Object.freeze({ ...record }));
+      const kept = Object.freeze({ ...record });
+      records.set(kept.paymentHash, kept);
+      if (kept.state === 'pending') pending.set(kept.paymentHash, kept);
+      else pending.delete(kept.paymentHash);
     },
-    pending: async () => [...records.values()].filter((r) => r.state === 'pending'),
+    pending: async () => [...pending.values()],
   };
 }

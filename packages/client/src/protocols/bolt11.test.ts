@@ -201,4 +201,32 @@ describe('readBolt11', () => {
       ).paymentHash,
     ).toBe(HASH);
   });
+
+  it('an invoice is read once: the same text gives back the one frozen reading, and no reader can alter the signature bytes the next one recovers from', () => {
+    const invoice = createInvoice({
+      nodeKey: NODE,
+      paymentHash: 'ab'.repeat(32),
+      amountMsat: 5_000n,
+    }).bolt11;
+    const first = readBolt11(invoice);
+    expect(readBolt11(invoice)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.signature)).toBe(true);
+    const message = first.signature.message;
+    const compact = first.signature.compact;
+    message.fill(0);
+    compact.fill(0);
+    expect(readBolt11(invoice).signature.message).not.toEqual(message);
+    expect(readBolt11(invoice).signature.compact).not.toEqual(compact);
+    expect(() => {
+      (first as { paymentHash: string }).paymentHash = '00'.repeat(32);
+    }).toThrow(TypeError);
+  });
+
+  it('a refused invoice is refused on every read (refusals are not kept as readings)', () => {
+    const invoice = createInvoice({ nodeKey: NODE, paymentHash: 'cd'.repeat(32) }).bolt11;
+    const broken = invoice.slice(0, -1) + (invoice.endsWith('q') ? 'p' : 'q');
+    expect(() => readBolt11(broken)).toThrow(/checksum/);
+    expect(() => readBolt11(broken)).toThrow(/checksum/);
+  });
 });

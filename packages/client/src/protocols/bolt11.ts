@@ -118,9 +118,19 @@ const LETTER: Readonly<Record<number, string>> = {
 const utf8 = new TextDecoder();
 const ascii = new TextEncoder();
 
+// The last invoices read, by their exact text (bounded, oldest first out). Refusals are not
+// kept: a hostile server's garbage costs one read per challenge either way.
+const readings = new Map<string, Bolt11Summary>();
+const MAX_READINGS = 64;
+
 /**
  * Reads a BOLT 11 invoice (without recovering the signer). Throws a `TypeError` saying what
  * is wrong for anything that is not a well-formed invoice with exactly one payment hash.
+ *
+ * An invoice is read once: the last invoices read are kept, and the same text gives back the
+ * same frozen summary (the L402 adapter and `@stipend/wallet-lightning` share one reading).
+ * Its signature bytes are copied on each access, so no caller can alter what the next one
+ * recovers the signer from.
  *
  * @example
  * ```ts
@@ -130,6 +140,31 @@ const ascii = new TextEncoder();
  * ```
  */
 export function readBolt11(invoice: string): Bolt11Summary {
+  const known = typeof invoice === 'string' ? readings.get(invoice) : undefined;
+  if (known !== undefined) return known;
+  const summary = sealed(decodeBolt11(invoice));
+  if (readings.size >= MAX_READINGS) readings.delete(readings.keys().next().value as string);
+  readings.set(invoice, summary);
+  return summary;
+}
+
+/** A summary frozen for sharing: the signature's bytes are copied on each access. */
+function sealed(summary: Bolt11Summary): Bolt11Summary {
+  const { message, compact, recoveryId } = summary.signature;
+  const signature = Object.freeze({
+    get message() {
+      return message.slice();
+    },
+    get compact() {
+      return compact.slice();
+    },
+    recoveryId,
+  });
+  const features = summary.features && Object.freeze([...summary.features]);
+  return Object.freeze({ ...summary, ...(features ? { features } : {}), signature });
+}
+
+function decodeBolt11(invoice: string): Bolt11Summary {
   if (typeof invoice !== 'string' || invoice.length > MAX_INVOICE_LENGTH) {
     throw new TypeError('the invoice must be a BOLT 11 string of at most 7089 characters');
   }

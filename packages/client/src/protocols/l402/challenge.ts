@@ -10,7 +10,7 @@ import { ChallengeParseError } from '../../errors/challenge.js';
 import { msat } from '../../money/index.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
 import type { ChallengeInput } from '../adapter.js';
-import { type Bolt11Network, readBolt11 } from '../bolt11.js';
+import { readBolt11 } from '../bolt11.js';
 import { L402TokenError, type L402TokenRefusal } from './errors.js';
 import { type MacaroonInfo, readMacaroon } from './macaroon.js';
 

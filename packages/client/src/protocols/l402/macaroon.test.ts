@@ -114,4 +114,17 @@ describe('readMacaroon on hostile padding', () => {
     expect(readMacaroon(`${'='.repeat(64 * 1024)}x`)).toBeUndefined();
     expect(readMacaroon(`AgEE${'='.repeat(64 * 1024)}`)).toBeUndefined();
   }, 2_000);
+
+  it('a token is read once: the same token gives back the one frozen reading, and no reader can alter the identifier the next one checks', () => {
+    const first = readMacaroon(APERTURE)!;
+    expect(readMacaroon(APERTURE)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.l402)).toBe(true);
+    expect(Object.isFrozen(first.caveats)).toBe(true);
+    expect(Object.isFrozen(first.services)).toBe(true);
+    first.identifier.fill(0);
+    expect(readMacaroon(APERTURE)!.identifier[2]).toBe(0x30);
+    expect(readMacaroon('not a macaroon')).toBeUndefined();
+    expect(readMacaroon('not a macaroon')).toBeUndefined();
+  });
 });

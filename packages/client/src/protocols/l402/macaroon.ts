@@ -49,6 +49,10 @@ const utf8 = new TextDecoder('utf-8');
  * adapter allows opaque tokens). A macaroon whose identifier is not the 66-byte L402 layout,
  * or whose location or caveats are not UTF-8, is still read (without `l402`).
  *
+ * A token is read once: the last tokens read are kept, and the same token gives back the same
+ * frozen reading (the L402 adapter and `@stipend/wallet-lightning` share one); its
+ * `identifier` bytes are copied on each access.
+ *
  * @example
  * ```ts
  * import { readMacaroon } from '@stipend/client';
@@ -59,6 +63,24 @@ const utf8 = new TextDecoder('utf-8');
  * ```
  */
 export function readMacaroon(token: string): MacaroonInfo | undefined {
+  const known = readings.get(token);
+  if (known !== undefined) return known === OPAQUE ? undefined : known;
+  const info = readFresh(token);
+  if (typeof token === 'string' && token.length <= MAX_KEPT_TOKEN) {
+    if (readings.size >= MAX_READINGS) readings.delete(readings.keys().next().value as string);
+    readings.set(token, info ?? OPAQUE);
+  }
+  return info;
+}
+
+// The last tokens read (bounded, oldest first out), so a challenge's token is decoded once.
+const OPAQUE = Symbol('opaque');
+const readings = new Map<string, MacaroonInfo | typeof OPAQUE>();
+const MAX_READINGS = 64;
+// The adapter refuses longer tokens before reading them.
+const MAX_KEPT_TOKEN = 16_384;
+
+function readFresh(token: string): MacaroonInfo | undefined {
   let macaroon: MacaroonV2;
   try {
     macaroon = decodeMacaroonV2(anyBase64ToBytes(token), { text: 'lenient' });
@@ -92,16 +114,25 @@ export function readMacaroon(token: string): MacaroonInfo | undefined {
     if (until !== undefined && (expiresAt === undefined || until < expiresAt)) expiresAt = until;
   }
 
+  // Frozen for sharing; the identifier's bytes are copied on each access.
   const info: {
     -readonly [K in keyof MacaroonInfo]: MacaroonInfo[K];
-  } = { location, identifier, caveats, thirdPartyCaveats: thirdParty, services };
+  } = {
+    location,
+    get identifier() {
+      return identifier.slice();
+    },
+    caveats: Object.freeze(caveats),
+    thirdPartyCaveats: thirdParty,
+    services: Object.freeze([...services]),
+  };
   if (identifier.length === 66) {
-    info.l402 = {
+    info.l402 = Object.freeze({
       version: (identifier[0]! << 8) | identifier[1]!,
       paymentHash: bytesToHex(identifier.subarray(2, 34)),
       tokenId: bytesToHex(identifier.subarray(34, 66)),
-    };
+    });
   }
   if (expiresAt !== undefined) info.expiresAt = expiresAt;
-  return info;
+  return Object.freeze(info);
 }
