@@ -8,6 +8,8 @@
  * - `@stipend/testkit/x402`: the official x402 server middleware and facilitator on that chain;
  * - `@stipend/testkit/lightning`, `@stipend/testkit/l402`: real macaroons and BOLT11 invoices,
  *   an aperture-equivalent L402 server, and a Lightning network simulator (a stand-in);
+ * - `@stipend/testkit/lnbtc`: an x402 `exact`-on-Lightning seller written from the spec, over
+ *   that simulator, and the spec's test vectors (`src/lnbtc/index.ts`, Node-only);
  * - `@stipend/testkit/mpp`, `@stipend/testkit/stripe`: the real mppx server and local
  *   stand-ins for Stripe's HTTP API.
  *

@@ -1,7 +1,9 @@
 import { readTextBounded } from '../internal/body-text.js';
 import { isDeadlineError } from '../internal/deadline.js';
-import type { ChallengeInput } from '../protocols/adapter.js';
+import type { ChallengeInput, SentRequest } from '../protocols/adapter.js';
 import { parseWwwAuthenticateLenient } from '../protocols/www-authenticate.js';
+import type { PreparedRequest } from './body.js';
+import { retryHeadersFor } from './redirected.js';
 
 /** How the 402 body is read: its deadline and the caller's signal. */
 export interface ChallengeRead {
@@ -9,6 +11,11 @@ export interface ChallengeRead {
   readonly deadlineMs?: number;
   /** The caller's signal: aborting it stops the read. */
   readonly signal?: AbortSignal;
+  /**
+   * The request as prepared for sending (its replayable body): with it, `input.request()`
+   * gives adapters the exact request the paid retry will send (x402 `lnbtc` binds it).
+   */
+  readonly prepared?: Pick<PreparedRequest, 'init' | 'replayable'>;
 }
 
 /**
@@ -49,6 +56,7 @@ export function challengeInput(
     method,
     challenges,
     now,
+    ...(read.prepared ? { request: sentRequest(read.prepared, requestUrl, response) } : {}),
     bodyText() {
       if (body) return body;
       // Cloned only when an adapter reads the body (most 402s carry their terms in headers):
@@ -74,4 +82,53 @@ function originOf(response: Response, requestUrl: string): string {
   } catch {
     return 'the server';
   }
+}
+
+/**
+ * `ChallengeInput.request`: what `sendPaidRetry` will send to the URL that answered, built on
+ * first call and kept (nothing is spent on a 402 that does not ask). The body goes through
+ * fetch's own extraction (`new Request`), so its bytes and implicit `Content-Type` are the
+ * ones the retry sends; `Accept: *\/*` is what fetch adds when the app set none.
+ */
+function sentRequest(
+  prepared: Pick<PreparedRequest, 'init' | 'replayable'>,
+  requestUrl: string,
+  response: Response,
+): () => Promise<SentRequest | undefined> {
+  let view: Promise<SentRequest | undefined> | undefined;
+  return () => {
+    view ??= buildSentRequest(prepared, requestUrl, response).catch(() => undefined);
+    return view;
+  };
+}
+
+async function buildSentRequest(
+  prepared: Pick<PreparedRequest, 'init' | 'replayable'>,
+  requestUrl: string,
+  response: Response,
+): Promise<SentRequest | undefined> {
+  if (!prepared.replayable) return undefined;
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
+  const requested = new URL(requestUrl, page);
+  const answered = new URL(response.url || requested.href);
+  answered.hash = '';
+  // The retry's method: `sendPaidRetry` upper-cases it.
+  const method = (prepared.init.method ?? 'GET').toUpperCase();
+  const allowed = retryHeadersFor(
+    requested,
+    answered,
+    new Headers(prepared.init.headers),
+    method,
+    response.redirected,
+  );
+  if (!allowed.ok) return undefined;
+  const request = new Request(answered.href, {
+    method,
+    headers: allowed.headers,
+    body: prepared.init.body ?? null,
+  });
+  const headers = new Headers(request.headers);
+  if (!headers.has('accept')) headers.set('accept', '*/*');
+  const body = new Uint8Array(await request.arrayBuffer());
+  return { method, url: answered.href, headers, ...(body.length > 0 ? { body } : {}) };
 }

@@ -401,6 +401,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
   ): Promise<Response> {
     const { prepared } = call;
     const read = await readOffers(core, response, prepared.url, prepared.method, {
+      prepared,
       deadlineMs: call.timeoutMs,
       ...(prepared.init.signal ? { signal: prepared.init.signal } : {}),
     });

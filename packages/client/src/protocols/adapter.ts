@@ -25,6 +25,33 @@ export interface ChallengeInput {
   bodyText(): Promise<string | undefined>;
   /** The core's clock (ms since epoch). */
   readonly now: number;
+  /**
+   * The request the paid retry will send, for offers that bind the request itself (x402
+   * `lnbtc`: the invoice commits to method, URL, headers and body bytes). A function, computed
+   * on first call and kept: a 402 that does not need it costs nothing. Resolves `undefined`
+   * when the core cannot resend the request as it is (a body that cannot be replayed, a
+   * redirected challenge the paid retry would refuse). Absent when the caller did not say.
+   */
+  readonly request?: () => Promise<SentRequest | undefined>;
+}
+
+/** The exact request a paid retry sends (see {@link ChallengeInput.request}). */
+export interface SentRequest {
+  /** The method as it goes on the wire. */
+  readonly method: string;
+  /** The absolute URL the retry goes to, without fragment. */
+  readonly url: string;
+  /** Every header the retry sends that fetch lets the app or the core decide, implicit ones included. */
+  readonly headers: Headers;
+  /** The body bytes the retry sends; absent for no body. */
+  readonly body?: Uint8Array;
+  /** Set when the request is an MCP `tools/call` (x402 `lnbtc` then accepts only `mcp:1`). */
+  readonly mcp?: {
+    readonly server: string;
+    readonly name: string;
+    readonly arguments?: unknown;
+    readonly meta?: unknown;
+  };
 }
 
 /** The request the paid retry will send, as the adapter may see it. */

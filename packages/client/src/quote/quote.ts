@@ -162,6 +162,7 @@ export async function quote(
   let read: Awaited<ReturnType<typeof readOffers>>;
   try {
     read = await readOffers(core, response, prepared.url, prepared.method, {
+      prepared,
       deadlineMs: call.timeoutMs,
       ...(signal ? { signal } : {}),
     });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { readBolt11 } from '@stipend/client';
 import bolt11 from 'bolt11';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, randomBytes32, sha256Hex } from './bytes.js';
@@ -149,6 +150,43 @@ describe('createInvoice / decodeInvoice', () => {
       includePayeeNodeKey: true,
     });
     expect(invoice.payeeNodeKey).toBe(nodeKey.publicKeyHex);
+  });
+
+  it('writes a description hash as a signed h tag and no d tag (x402 lnbtc request binding)', () => {
+    const requestHash = sha256Hex(new TextEncoder().encode('{"domain":"x"}'));
+    const invoice = createInvoice({
+      nodeKey,
+      network: 'mainnet',
+      amountMsat: 25_000n,
+      paymentHash,
+      descriptionHash: requestHash,
+      expirySeconds: 300,
+      timestamp: 1_700_000_000,
+    });
+    expect(invoice.descriptionHash).toBe(requestHash);
+    expect(invoice.description).toBeNull();
+    // The raw tags: exactly one h, no d (BOLT 11: one or the other).
+    const raw = bolt11.decode(invoice.bolt11);
+    const names = raw.tags.map((tag) => tag.tagName);
+    expect(names.filter((name) => name === 'purpose_commit_hash')).toHaveLength(1);
+    expect(names).not.toContain('description');
+    // The signature covers it: an independent recovery finds the node key.
+    expect(recoverPayee(invoice.bolt11)).toBe(nodeKey.publicKeyHex);
+    // The client's own BOLT 11 reader (another decoder) reads the same binding.
+    const read = readBolt11(invoice.bolt11);
+    expect(read.descriptionHash).toBe(requestHash);
+    expect(read.description).toBeUndefined();
+    expect(read.payeeNodeKey ?? invoice.payeeNodeKey).toBe(nodeKey.publicKeyHex);
+    expect(decodeInvoice(invoice.bolt11)).toEqual(invoice);
+  });
+
+  it('refuses a description hash that is not 32 bytes of lowercase hex, or beside a description', () => {
+    expect(() => createInvoice({ nodeKey, paymentHash, descriptionHash: 'ab' })).toThrow(
+      /descriptionHash must be 64 lowercase hex/,
+    );
+    expect(() =>
+      createInvoice({ nodeKey, paymentHash, descriptionHash: paymentHash, description: 'x' }),
+    ).toThrow(/not both/);
   });
 
   it('rejects a tampered invoice and non-invoices', () => {

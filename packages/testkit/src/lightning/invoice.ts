@@ -89,6 +89,13 @@ export interface CreateInvoiceOptions {
   /** `d` tag; default empty (LND writes an empty memo too). aperture uses `L402`/`LSAT`. */
   description?: string;
   /**
+   * `h` tag (BOLT 11 `purpose_commit_hash`): the SHA-256 of a long description, 32 bytes as
+   * lowercase hex. With it the invoice carries no `d` tag (BOLT 11: one or the other), as LND
+   * writes it for `description_hash`; x402 `lnbtc` puts the request hash here. Signed like
+   * every other field.
+   */
+  descriptionHash?: string;
+  /**
    * `x` tag in seconds. Default {@link LND_DEFAULT_EXPIRY_SECONDS}; `null` writes no `x`
    * tag, so decoders must apply the BOLT 11 default of 3600 s.
    */
@@ -111,6 +118,8 @@ export interface Invoice {
   paymentHash: string;
   paymentSecret: string | null;
   description: string | null;
+  /** The `h` tag (description hash), lowercase hex, or `null` when absent. */
+  descriptionHash: string | null;
   /** Creation time, unix seconds. */
   timestamp: number;
   /** Expiry in seconds (the `x` tag, or 3600 when absent). */
@@ -156,6 +165,14 @@ export function createInvoice(options: CreateInvoiceOptions): Invoice {
   if (!isHex32(paymentSecret)) {
     throw new TypeError('paymentSecret must be 64 lowercase hex characters (32 bytes)');
   }
+  if (options.descriptionHash !== undefined) {
+    if (!isHex32(options.descriptionHash)) {
+      throw new TypeError('descriptionHash must be 64 lowercase hex characters (32 bytes)');
+    }
+    if (options.description !== undefined) {
+      throw new TypeError('pass description or descriptionHash, not both (BOLT 11 d or h tag)');
+    }
+  }
   if (options.amountMsat !== undefined && options.amountMsat <= 0n) {
     throw new RangeError('amountMsat must be positive; omit it for an amountless invoice');
   }
@@ -169,7 +186,9 @@ export function createInvoice(options: CreateInvoiceOptions): Invoice {
   const tags: Array<{ tagName: string; data: bolt11.TagData }> = [
     { tagName: 'payment_hash', data: options.paymentHash },
     { tagName: 'payment_secret', data: paymentSecret },
-    { tagName: 'description', data: options.description ?? '' },
+    options.descriptionHash === undefined
+      ? { tagName: 'description', data: options.description ?? '' }
+      : { tagName: 'purpose_commit_hash', data: options.descriptionHash },
   ];
   if (expirySeconds !== null) tags.push({ tagName: 'expire_time', data: expirySeconds });
   tags.push({ tagName: 'min_final_cltv_expiry', data: options.minFinalCltvExpiry ?? 80 });
@@ -236,6 +255,7 @@ export function decodeInvoice(paymentRequest: string): Invoice {
     paymentHash: tags.payment_hash,
     paymentSecret: tags.payment_secret ?? null,
     description: tags.description ?? null,
+    descriptionHash: tags.purpose_commit_hash ?? null,
     timestamp,
     expirySeconds,
     hasExpiryTag,

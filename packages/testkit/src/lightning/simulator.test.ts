@@ -301,6 +301,18 @@ describe('fault injection', () => {
     expect((await pending).preimage).toBe(invoice.preimage);
   });
 
+  it('issues description-hash invoices (h tag, signed by the node) that settle like any other', async () => {
+    const { network, shop } = setup();
+    const descriptionHash = sha256Hex(new TextEncoder().encode('request'));
+    const invoice = shop.createInvoice({ amountMsat: 2_000n, descriptionHash, expirySeconds: 300 });
+    expect(invoice.descriptionHash).toBe(descriptionHash);
+    expect(invoice.description).toBeNull();
+    expect(decodeInvoice(invoice.bolt11).payeeNodeKey).toBe(shop.pubkey);
+    const paid = await network.pay(invoice.bolt11, { maxFeeMsat: MAX_FEE });
+    expect(paid.preimage).toBe(invoice.preimage);
+    expect(shop.lookupInvoice(invoice.paymentHash)?.state).toBe('settled');
+  });
+
   it('accepts a caller-chosen preimage and refuses duplicates', () => {
     const { shop } = setup();
     const preimage = bytesToHex(randomBytes32());

@@ -138,6 +138,11 @@ export interface NodeInvoiceOptions {
   /** Omit for an amountless invoice. */
   amountMsat?: bigint;
   description?: string;
+  /**
+   * The `h` tag instead of `d`: SHA-256 of a long description (x402 `lnbtc`: the request
+   * hash), 64 lowercase hex characters. Signed with the node key like every other field.
+   */
+  descriptionHash?: string;
   /** Default 86 400 (LND); `null` for no `x` tag (BOLT 11 default 3600 s). */
   expirySeconds?: number | null;
   /** Creation time, unix seconds; default the network clock. */
@@ -278,6 +283,9 @@ export function createLightningNetwork(options: LightningNetworkOptions = {}): L
           ...(invoiceOptions.description === undefined
             ? {}
             : { description: invoiceOptions.description }),
+          ...(invoiceOptions.descriptionHash === undefined
+            ? {}
+            : { descriptionHash: invoiceOptions.descriptionHash }),
           ...(invoiceOptions.expirySeconds === undefined
             ? {}
             : { expirySeconds: invoiceOptions.expirySeconds }),

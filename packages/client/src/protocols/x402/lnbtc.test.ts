@@ -43,7 +43,7 @@ function input(
   return {
     ...base,
     now: (parts.now ?? LNBTC_TEST_NOW) * 1000,
-    ...(parts.request ? { request: parts.request } : {}),
+    ...(parts.request ? { request: async () => parts.request } : {}),
   } as ChallengeInput;
 }
 
@@ -268,7 +268,7 @@ describe('lnbtc offers (x402 exact on Lightning)', () => {
     const vector = LNBTC_HTTP_BINDING.find((v) => v.id === 'body-json-compact')!;
     const requirement = spec();
     const request: LnbtcRequestView = {
-      method: 'post',
+      method: 'POST',
       url: LNBTC_SPEC_URL,
       headers: new Headers(),
       body: hexToBytes(vector.bodyHex),
@@ -313,6 +313,51 @@ describe('lnbtc offers (x402 exact on Lightning)', () => {
     expect(again.get(requirement)).toMatchObject({
       requestHash: '03941bfedc6af8a09b2f459fe83470284a76a8c75801caa9e1487a9276a693f4',
     });
+  });
+
+  it('reads the request view only when an lnbtc entry is there, and once for all of them', async () => {
+    let asked = 0;
+    const view: LnbtcRequestView = { method: 'GET', url: LNBTC_SPEC_URL, headers: new Headers() };
+    const counted = (accepts: unknown[]) => ({
+      ...input(accepts),
+      request: async () => {
+        asked++;
+        return view;
+      },
+    });
+    const evm = { ...spec(), network: 'eip155:8453' };
+    await lnbtcBindings({ accepts: [evm] }, counted([evm]));
+    expect(asked).toBe(0);
+    const [a, b] = [spec(), spec()];
+    const bindings = await lnbtcBindings({ accepts: [a, b] }, counted([a, b]));
+    expect(asked).toBe(1);
+    expect(bindings.get(a)).toMatchObject({
+      requestHash: LNBTC_SPEC_REQUIREMENT.extra.requestHash,
+    });
+  });
+
+  it('refuses a binding over a header fetch sets on its own when the request does not set it', async () => {
+    const requirement = spec();
+    requirement.extra.requestBindingParams = { headers: ['user-agent'] };
+    const request: LnbtcRequestView = {
+      method: 'GET',
+      url: LNBTC_SPEC_URL,
+      headers: new Headers({ accept: '*/*' }),
+    };
+    const bindings = await lnbtcBindings(
+      { accepts: [requirement] },
+      input([requirement], { request }),
+    );
+    expect(bindings.get(requirement)).toMatchObject({
+      error: expect.stringContaining('user-agent, which fetch sets on its own'),
+    });
+    // Set explicitly, it is what goes on the wire: bound as sent.
+    const set = { ...request, headers: new Headers({ 'user-agent': 'agent/1' }) };
+    const again = await lnbtcBindings(
+      { accepts: [requirement] },
+      input([requirement], { request: set }),
+    );
+    expect(again.get(requirement)).toHaveProperty('requestHash');
   });
 
   it('keeps the other offers when an lnbtc offer is refused', async () => {

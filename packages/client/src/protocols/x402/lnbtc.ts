@@ -20,7 +20,7 @@ import type { DenyCode, OfferDenial } from '../../errors/policy.js';
 import { type FeeCap, feeCapMsat } from '../../money/fee-cap.js';
 import { msat } from '../../money/unit.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
-import type { ChallengeInput } from '../adapter.js';
+import type { ChallengeInput, SentRequest } from '../adapter.js';
 import { BITCOIN_CAIP2, type Bolt11Network, type Bolt11Summary, readBolt11 } from '../bolt11.js';
 import { type Binding, BindingError, bindingParams, httpBinding, mcpBinding } from './binding.js';
 
@@ -36,27 +36,37 @@ export const LNBTC_NETWORKS: Readonly<Record<string, Bolt11Network>> = Object.fr
 export const LNBTC_CLOCK_SKEW_SEC = 60;
 
 /**
- * The request the paid retry will send, as an `lnbtc` binding needs it. The core may attach
- * it to the {@link ChallengeInput} as `request`; without it, only a request that provably has
- * no body (GET or HEAD) and no bound header can be checked, and other `lnbtc` offers are
- * refused.
+ * The request the paid retry will send, as an `lnbtc` binding needs it: the core's
+ * {@link ChallengeInput.request}. Without it, only a request that provably has no body (GET
+ * or HEAD) and no bound header can be checked, and other `lnbtc` offers are refused.
  */
-export interface LnbtcRequestView {
-  /** The method as fetch sends it. */
-  readonly method: string;
-  /** The URL the retry goes to. */
-  readonly url: string;
-  /** Every header the retry sends, including the ones fetch adds. */
-  readonly headers: Headers;
-  /** The body bytes the retry sends (a replayable body, materialised). */
-  readonly body?: Uint8Array;
-  /** Set when the request is an MCP `tools/call` (then only `mcp:1` is accepted). */
-  readonly mcp?: {
-    readonly server: string;
-    readonly name: string;
-    readonly arguments?: unknown;
-    readonly meta?: unknown;
-  };
+export type LnbtcRequestView = SentRequest;
+
+/**
+ * Headers the platform may put on the wire by itself when the app sets none, with values not
+ * known before sending: undici's and the transport's everywhere, and in browsers the
+ * forbidden request headers (cookies, origin, referer, `sec-*`). A binding over one of them
+ * that the request does not set is refused: the seller would hash the value fetch sent, this
+ * client the absence, and the paid invoice would buy nothing.
+ */
+const PLATFORM_HEADERS = new Set([
+  'accept-encoding',
+  'accept-language',
+  'connection',
+  'content-length',
+  'host',
+  'keep-alive',
+  'sec-fetch-mode',
+  'te',
+  'transfer-encoding',
+  'user-agent',
+]);
+const BROWSER_HEADERS = new Set(['cookie', 'cookie2', 'dnt', 'origin', 'referer']);
+
+function platformSets(name: string): boolean {
+  if (PLATFORM_HEADERS.has(name)) return true;
+  if (typeof (globalThis as { document?: unknown }).document === 'undefined') return false;
+  return BROWSER_HEADERS.has(name) || name.startsWith('sec-') || name.startsWith('proxy-');
 }
 
 /** The verdict on each `lnbtc` requirement's binding, computed before the terms are read. */
@@ -93,14 +103,16 @@ export async function lnbtcBindings(
   const verdicts: LnbtcBindings = new WeakMap();
   const accepts = (decoded as { accepts?: unknown } | null)?.accepts;
   if (!Array.isArray(accepts)) return verdicts;
-  const request = (input as ChallengeInput & { request?: LnbtcRequestView }).request;
+  // Read once, and only when an lnbtc entry is there: other 402s pay nothing for it.
+  let request: Promise<LnbtcRequestView | undefined> | undefined;
   for (const entry of accepts) {
     const network = (entry as { network?: unknown } | null)?.network;
     if (typeof entry !== 'object' || entry === null) continue;
     if (typeof network !== 'string' || !network.startsWith('lnbtc:')) continue;
     const extra = (entry as { extra?: Record<string, unknown> }).extra ?? {};
+    request ??= input.request?.() ?? Promise.resolve(undefined);
     try {
-      verdicts.set(entry, await bindingOf(extra, input, request));
+      verdicts.set(entry, await bindingOf(extra, input, await request));
     } catch (error) {
       verdicts.set(entry, { error: (error as Error).message });
     }
@@ -130,8 +142,14 @@ async function bindingOf(
     throw new BindingError('an HTTP request is bound with http:1 only; this offer uses mcp:1');
   }
   if (request) {
+    const unknown = params.names.filter((name) => platformSets(name) && !request.headers.has(name));
+    if (unknown.length > 0) {
+      throw new BindingError(
+        `the binding covers ${unknown.join(', ')}, which fetch sets on its own with a value not known before sending; set ${unknown.length > 1 ? 'them' : 'it'} explicitly in the request headers to pay this offer`,
+      );
+    }
     return httpBinding({
-      method: wireMethod(request.method),
+      method: request.method,
       url: withoutFragment(request.url),
       body: request.body,
       headerLines: [...request.headers],
