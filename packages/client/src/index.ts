@@ -133,6 +133,11 @@ export {
   parseReceipt as parseMppReceipt,
 } from './protocols/mpp/index.js';
 export {
+  type LightningInvoiceWallet,
+  type LightningSessionOptions,
+  lightningSessionMethod,
+} from './protocols/mpp/session/lightning.js';
+export {
   type Challenge,
   parseWwwAuthenticate,
   parseWwwAuthenticateLenient,
@@ -152,4 +157,6 @@ export {
 // The purchase lifecycle and its journal
 export * from './purchase/index.js';
 export type { Quote, QuoteDecision, QuotedLimit, QuotedOffer } from './quote/quote.js';
+// MPP sessions: the record, its store, the method contract
+export * from './session/index.js';
 export type { PayContext, PaymentStatus, Proof, Wallet } from './wallet/wallet.js';

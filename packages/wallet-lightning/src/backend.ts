@@ -63,6 +63,43 @@ export interface LightningBackend {
    * Read-only; the wallet reports it as `Wallet.balance` so offers it cannot fund are skipped.
    */
   balanceMsat?(options?: { signal?: AbortSignal }): Promise<bigint>;
+  /**
+   * Optional: creates an invoice on this node (the payee side), amountless when `amountMsat`
+   * is left out. Lightning sessions need it for the return invoice the server refunds to;
+   * without it the wallet does not open Lightning sessions.
+   */
+  createInvoice?(request: BackendInvoiceRequest): Promise<BackendInvoice>;
+  /** Optional: the state of an invoice this node issued, by payment hash (the refund check). */
+  lookupInvoice?(
+    paymentHash: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<BackendInvoiceState>;
+}
+
+/** What the wallet asks a backend to create (an invoice to be paid TO this node). */
+export interface BackendInvoiceRequest {
+  /** msat; omitted for an amountless invoice. */
+  readonly amountMsat?: bigint;
+  readonly memo?: string;
+  /** Seconds until it expires. */
+  readonly expirySec: number;
+}
+
+/** An invoice the backend created. */
+export interface BackendInvoice {
+  /** The BOLT 11 string. */
+  readonly invoice: string;
+  /** Its payment hash (lowercase hex). */
+  readonly paymentHash: string;
+}
+
+/** An invoice of this node as the backend reports it. */
+export interface BackendInvoiceState {
+  readonly state: 'open' | 'settled' | 'canceled';
+  /** What was received, msat (settled invoices). */
+  readonly amountPaidMsat?: bigint;
+  /** When an open invoice stops being payable (ms since epoch), when known. */
+  readonly expiresAt?: number;
 }
 
 /** The stable codes of a {@link LightningBackendError}, one per outcome. */

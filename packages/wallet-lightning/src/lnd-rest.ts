@@ -4,6 +4,9 @@
  * @module
  */
 import {
+  type BackendInvoice,
+  type BackendInvoiceRequest,
+  type BackendInvoiceState,
   type BackendLookup,
   type BackendPayment,
   type BackendPayRequest,
@@ -119,6 +122,59 @@ export function lndRestBackend(options: LndRestOptions): LightningBackend {
         clearTimeout(timer);
         request.signal?.removeEventListener('abort', onAbort);
       }
+    },
+
+    async createInvoice(request: BackendInvoiceRequest): Promise<BackendInvoice> {
+      // POST /v1/invoices (AddInvoice): value_msat 0 is an amountless invoice.
+      const response = await doFetch(`${base}/v1/invoices`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          value_msat: (request.amountMsat ?? 0n).toString(),
+          memo: request.memo ?? '',
+          expiry: String(request.expirySec),
+        }),
+      });
+      if (!response.ok) throw new Error(`LND answered ${response.status} to POST /v1/invoices`);
+      const body = (await response.json()) as { payment_request?: unknown; r_hash?: unknown };
+      if (typeof body.payment_request !== 'string' || typeof body.r_hash !== 'string') {
+        throw new Error('LND gave no payment_request and r_hash for the new invoice');
+      }
+      return {
+        invoice: body.payment_request,
+        paymentHash: bytesToHex(fromBase64(body.r_hash)),
+      };
+    },
+
+    async lookupInvoice(paymentHash: string, lookupOptions: { signal?: AbortSignal } = {}) {
+      if (!/^[0-9a-f]{64}$/.test(paymentHash)) throw new Error('paymentHash must be 64 hex digits');
+      // GET /v1/invoice/{r_hash_str} (LookupInvoice, hex).
+      const response = await doFetch(`${base}/v1/invoice/${paymentHash}`, {
+        headers,
+        ...(lookupOptions.signal ? { signal: lookupOptions.signal } : {}),
+      });
+      if (!response.ok) throw new Error(`LND answered ${response.status} to /v1/invoice`);
+      const body = (await response.json()) as {
+        state?: unknown;
+        amt_paid_msat?: unknown;
+        creation_date?: unknown;
+        expiry?: unknown;
+      };
+      const paid =
+        typeof body.amt_paid_msat === 'string' && /^\d{1,20}$/.test(body.amt_paid_msat)
+          ? BigInt(body.amt_paid_msat)
+          : undefined;
+      const created = Number(body.creation_date);
+      const expiry = Number(body.expiry);
+      const expiresAt =
+        Number.isFinite(created) && Number.isFinite(expiry) ? (created + expiry) * 1000 : undefined;
+      const state =
+        body.state === 'SETTLED' ? 'settled' : body.state === 'CANCELED' ? 'canceled' : 'open';
+      return {
+        state,
+        ...(paid !== undefined ? { amountPaidMsat: paid } : {}),
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+      } as BackendInvoiceState;
     },
 
     async balanceMsat(balanceOptions: { signal?: AbortSignal } = {}): Promise<bigint> {

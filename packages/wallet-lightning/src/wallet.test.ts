@@ -30,7 +30,12 @@ describe('lightningWallet: paying', () => {
     const backend = simulatorBackend(network, { preimageAs: (hex) => hex.toUpperCase() });
     const wallet = lightningWallet({ backend, network: 'regtest' });
     const { offer, paymentHash, preimage } = l402Offer(node, { maxFeeMsat: 5_000n });
-    expect(wallet.rails).toEqual(['l402:bolt11', 'mpp:lightning.charge', 'x402:exact']);
+    expect(wallet.rails).toEqual([
+      'l402:bolt11',
+      'mpp:lightning.charge',
+      'x402:exact',
+      'mpp:lightning.session',
+    ]);
     expect(await wallet.canPay(offer)).toBe(true);
     const proof = await wallet.pay(offer, context());
     expect(proof).toEqual({

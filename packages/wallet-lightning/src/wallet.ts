@@ -21,6 +21,9 @@ import {
 } from '@stipend/client';
 import {
   assertBackend,
+  type BackendInvoice,
+  type BackendInvoiceRequest,
+  type BackendInvoiceState,
   type BackendLookup,
   type BackendPayment,
   backendOutcome,
@@ -41,7 +44,12 @@ import { type LightningPaymentRecord, memoryPaymentStore, type PaymentStore } fr
  * The rails this wallet pays. `x402:exact` is shared with EVM wallets: this wallet pays only
  * its offers on an `lnbtc:` network (x402 `exact` on Lightning), and refuses the others.
  */
-export const LIGHTNING_RAILS = ['l402:bolt11', 'mpp:lightning.charge', 'x402:exact'] as const;
+export const LIGHTNING_RAILS = [
+  'l402:bolt11',
+  'mpp:lightning.charge',
+  'x402:exact',
+  'mpp:lightning.session',
+] as const;
 
 /** The `lnbtc:` CAIP-2 id of a network (BIP-122 genesis hash prefix, as x402 names it). */
 function lnbtcNetwork(network: LightningNetworkName): string {
@@ -101,6 +109,13 @@ export interface LightningWallet extends Wallet {
   readonly network: LightningNetworkName;
   readonly backend: LightningBackend;
   readonly payments: PaymentStore;
+  /**
+   * Creates an invoice on the wallet's own node (amountless without `amountMsat`): the return
+   * invoice of a Lightning session. Present only when the backend can (`createInvoice`).
+   */
+  createInvoice?(request: BackendInvoiceRequest): Promise<BackendInvoice>;
+  /** The state of an invoice of the wallet's own node (the session refund check). */
+  lookupInvoice?(paymentHash: string): Promise<BackendInvoiceState>;
 }
 
 interface Checked {
@@ -200,6 +215,12 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     }
     if (offer.protocol === 'x402' && !isLnbtc(offer)) {
       return `network ${offer.network} is not Lightning: this wallet pays x402 only on lnbtc networks`;
+    }
+    if (
+      rail === 'mpp:lightning.session' &&
+      (offer.raw as { session?: unknown })?.session !== 'deposit'
+    ) {
+      return 'a Lightning session is paid only through its deposit invoice (the session manager pays it)';
     }
     const raw = offer.raw as {
       invoice?: unknown;
@@ -645,6 +666,10 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
       return { value: await options.backend.balanceMsat({ signal }), unit: offer.amount.unit };
     },
 
+    ...(backend.createInvoice && backend.lookupInvoice
+      ? invoiceMethods(backend, network, (invoice) => decode(invoice))
+      : {}),
+
     async lookup(reference: string): Promise<PaymentStatus> {
       const record = await store.get(reference);
       if (record?.state === 'succeeded') return 'paid';
@@ -665,6 +690,42 @@ export function lightningWallet(options: LightningWalletOptions): LightningWalle
     },
   };
   return wallet;
+}
+
+/**
+ * The wallet's own invoices (Lightning session return invoices), through the backend: the
+ * created invoice is decoded and must carry the hash the backend named, on the wallet's
+ * network.
+ */
+function invoiceMethods(
+  backend: LightningBackend,
+  network: LightningNetworkName,
+  decode: (invoice: string) => DecodedInvoice | string,
+): Pick<LightningWallet, 'createInvoice' | 'lookupInvoice'> {
+  return {
+    async createInvoice(request) {
+      const created = await backend.createInvoice!(request);
+      const decoded = decode(created.invoice);
+      if (typeof decoded === 'string') {
+        throw new TypeError(`The ${backend.name} backend created an invalid invoice: ${decoded}`);
+      }
+      if (
+        decoded.paymentHash !== created.paymentHash.toLowerCase() ||
+        decoded.network !== network
+      ) {
+        throw new TypeError(
+          `The ${backend.name} backend created an invoice whose hash or network is not the one it named`,
+        );
+      }
+      return { invoice: created.invoice, paymentHash: decoded.paymentHash };
+    },
+    lookupInvoice(paymentHash) {
+      if (!HASH.test(paymentHash)) {
+        return Promise.reject(new TypeError('lookupInvoice needs a 64-hex-digit payment hash'));
+      }
+      return backend.lookupInvoice!(paymentHash);
+    },
+  };
 }
 
 /** Checks the options where the wallet is made, with errors naming the option. */

@@ -101,5 +101,7 @@ export type {
 } from '../protocols/adapter.js';
 // The purchase lifecycle and its journal
 export * from '../purchase/index.js';
+// MPP sessions: the record, its store, the method contract
+export * from '../session/index.js';
 export type { PayContext, PaymentStatus, Proof, Wallet } from '../wallet/wallet.js';
 export { createPayingFetch, type PayingFetchConfig } from './create.js';

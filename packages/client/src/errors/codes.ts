@@ -93,6 +93,8 @@ export const STIPEND_ERROR_CODES = [
   'PURCHASE_NOT_FOUND',
   /** Money moved but the spend could not be booked (`paid: true`, proof kept). */
   'BOOKING_FAILED',
+  /** An MPP session is closed at the server; its refund has not reached the client's node yet. */
+  'REFUND_PENDING',
   /** The wallet's proof could not be sent (the retry could not be built). */
   'PROOF_UNUSABLE',
   /** A wallet returned a proof of the wrong shape. */

@@ -39,6 +39,8 @@ import {
 import { createKeyedLock } from '../purchase/lock.js';
 import type { PurchaseState } from '../purchase/state.js';
 import { type Quote, quote } from '../quote/quote.js';
+import { NO_SESSIONS, sessionCallOf, sessionHooks } from '../session/manager.js';
+import type { SessionsApi, SessionsConfig } from '../session/types.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { type PreparedRequest, prepareRequest } from './body.js';
 import { sendAndConclude } from './conclude.js';
@@ -156,6 +158,11 @@ export interface PayingFetchConfig {
   readonly acceptPayment?: 'same-origin' | 'never' | readonly string[];
   /** The clock (ms since epoch). */
   readonly now?: () => number;
+  /**
+   * MPP sessions (pay once, call many times): the methods to open them with
+   * (`lightningSessionMethod()`), where they are kept, idle closing. Off by default.
+   */
+  readonly sessions?: SessionsConfig;
 }
 
 /** A fetch that pays. Same call signature as `fetch`, plus helpers. */
@@ -213,6 +220,8 @@ export interface PayingFetch {
   readonly ledger: Ledger;
   readonly budget: BudgetStore;
   readonly engine: PolicyEngine;
+  /** Open sessions (MPP): list them, close one or all (refunds accounted), reconcile. */
+  readonly sessions: SessionsApi;
 }
 
 /**
@@ -280,6 +289,9 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     }),
     shared,
   };
+  const sessions = config.sessions?.methods.length
+    ? sessionHooks(core, config.sessions)
+    : undefined;
   const usesCredentials = adapters.some((adapter) => adapter.heldCredential);
   const advertise = acceptPaymentRule(config, adapters, core.engine.policy.prefer);
   const usesPreauthorization =
@@ -306,6 +318,11 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
   /** One attempt at the request; `waits` counts the other calls' purchases it waited for. */
   async function run(call: Call, waits: number): Promise<Response> {
     const { prepared } = call;
+    if (call.mayPay && sessions) {
+      const held = await sessions.attach(sessionCallOf(prepared, call, (i, o) => send(call, i, o)));
+      if (held?.kind === 'response') return held.response;
+      if (held) return handleChallenge(call, held.response, waits);
+    }
     if (call.mayPay && usesCredentials) {
       const view = retryRequest(call);
       for (const adapter of adapters) {
@@ -330,6 +347,14 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     const response = await send(call, prepared.firstInput, prepared.firstInit);
     if (response.status !== 402 && response.status !== 412) return response;
     if (!call.mayPay) return response;
+    if (sessions && response.status === 402) {
+      const opened = await sessions.challenge(
+        sessionCallOf(prepared, call, (i, o) => send(call, i, o)),
+        response,
+      );
+      if (opened?.kind === 'response') return opened.response;
+      if (opened) return handleChallenge(call, opened.response, waits);
+    }
     return handleChallenge(call, response, waits);
   }
 
@@ -507,6 +532,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     ledger: { value: core.ledger, enumerable: true },
     budget: { value: budget, enumerable: true },
     engine: { value: core.engine, enumerable: true },
+    sessions: { value: sessions?.api ?? NO_SESSIONS, enumerable: true },
     polyfill: {
       value: () => {
         const previous = installFetch(payingFetch);

@@ -137,7 +137,7 @@ async function voidOrphan(core: Core, record: PurchaseRecord): Promise<PurchaseR
 }
 
 /**
- * Budget holds past their expiry that no purchase and no open approval accounts for: left by
+ * Budget holds past their expiry that no purchase, no open approval and no session accounts for: left by
  * a process that died between reserving and journaling (or after claiming an approval). No
  * wallet was asked for them, so nothing can move: they are released.
  */
@@ -156,6 +156,9 @@ async function releaseStrayHolds(
   let released = 0;
   for (const reservation of expired) {
     if (accounted.has(reservation.id)) continue;
+    // A session's deposit is held for the session's life and settled by the session manager
+    // (`payingFetch.sessions.reconcile()`): money that is at the server is never released here.
+    if (reservation.meta?.kind === 'session') continue;
     // A purchase may have been journaled since the list was read: look once more.
     if (await journaled(core, reservation.id)) continue;
     try {

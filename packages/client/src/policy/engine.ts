@@ -73,6 +73,14 @@ export interface DecisionContext extends EvaluationContext {
    * return the decision with `pendingApproval` set (a person approves later).
    */
   readonly deferApproval?: boolean;
+  /**
+   * A session's deposit (MPP sessions): the offer's own `amount` is the unit price (per-request
+   * caps apply to it), and this is what is reserved instead (windows apply to it), capped by
+   * the rules' `maxDeposit`, and what `approveAbove` compares.
+   */
+  readonly deposit?: { readonly amount: Amount; readonly maxFee?: Amount };
+  /** Secret-free notes added to the reservation's `meta` (`kind: 'session'`, the session id). */
+  readonly meta?: Readonly<Record<string, string>>;
 }
 
 /** A payment the policy allows, with its budget reserved. */
@@ -124,6 +132,11 @@ export interface PolicyEngine {
   commit(decision: Decision, actual?: Amount, fee?: Amount): Promise<bigint>;
   /** Releases the reservation (nothing was paid). */
   release(decision: Decision): Promise<void>;
+  /**
+   * The lowest native `maxDeposit` cap (sessions) for a request, in `unit` (a `unitKey`), or
+   * `undefined` when no rule caps deposits in that unit. (USD caps are checked by `decide`.)
+   */
+  depositCap(ctx: EvaluationContext, unit: string): bigint | undefined;
 }
 
 /**
@@ -222,8 +235,35 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
     }
     ctx.signal?.throwIfAborted();
 
-    const usdMicros = chosen.usdMicros!;
+    let usdMicros = chosen.usdMicros!;
     const offer = chosen.offer;
+    let priced: { rate: Rate; feeUsdMicros?: bigint; feeRate?: Rate } = chosen as {
+      rate: Rate;
+      feeUsdMicros?: bigint;
+      feeRate?: Rate;
+    };
+    if (ctx.deposit !== undefined) {
+      const held = await priceOffer(
+        { ...offer, amount: ctx.deposit.amount, maxFee: ctx.deposit.maxFee } as PaymentOffer,
+        prices,
+        now,
+        compiled.maxRateAgeMs,
+      );
+      const refusal =
+        'error' in held
+          ? `its deposit cannot be priced: ${held.error}`
+          : depositRefusal(rules, ctx.deposit.amount, held.amountUsdMicros);
+      if (refusal !== undefined || 'error' in held) {
+        outcomes[chosen.index] = refuse(
+          chosen,
+          'error' in held ? 'price_unavailable' : 'per_request_cap',
+          refusal!,
+        );
+        throw denied(outcomes, rules, where, url, undefined);
+      }
+      usdMicros = held.usdMicros;
+      priced = held;
+    }
     const reserved = await budget.reserve({
       id: ctx.reservationId,
       limits: rules.limits,
@@ -236,6 +276,7 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
         offerId: offer.id,
         rail: railOf(offer),
         payee: offer.payee,
+        ...ctx.meta,
       },
     });
     if (!reserved.ok) {
@@ -260,9 +301,9 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
       Object.freeze({
         offer,
         usdMicros,
-        rate: chosen.rate!,
-        ...(chosen.feeUsdMicros !== undefined ? { feeUsdMicros: chosen.feeUsdMicros } : {}),
-        ...(chosen.feeRate !== undefined ? { feeRate: chosen.feeRate } : {}),
+        rate: priced.rate,
+        ...(priced.feeUsdMicros !== undefined ? { feeUsdMicros: priced.feeUsdMicros } : {}),
+        ...(priced.feeRate !== undefined ? { feeRate: priced.feeRate } : {}),
         reservation,
         maxAuthorizationTtlSec: rules.maxAuthorizationTtlSec,
         ...extra,
@@ -407,7 +448,36 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
     await budget.release(decision.reservation.id);
   }
 
-  return Object.freeze({ policy: compiled, evaluate, decide, commit, release });
+  function depositCap(ctx: EvaluationContext, unit: string): bigint | undefined {
+    const rules = resolveCompiled(compiled, resolveInput(ctx));
+    let lowest: bigint | undefined;
+    for (const cap of rules.depositNativeCaps ?? []) {
+      if (cap.value.unit === unit.toLowerCase() && (lowest === undefined || cap.value.max < lowest))
+        lowest = cap.value.max;
+    }
+    return lowest;
+  }
+
+  return Object.freeze({ policy: compiled, evaluate, decide, commit, release, depositCap });
+}
+
+/** Why a session deposit breaks a `maxDeposit` cap (naming it), or `undefined`. */
+function depositRefusal(
+  rules: ResolvedRules,
+  deposit: Amount,
+  depositUsdMicros: bigint,
+): string | undefined {
+  const cap = rules.maxDepositUsd;
+  if (cap !== undefined && depositUsdMicros > cap.value) {
+    return `its deposit of ${showAmount(deposit)} costs ${formatUsd(depositUsdMicros)}, above maxDeposit ${formatUsd(cap.value)} for ${cap.from}; raise ${field(cap.path, 'maxDeposit')}.usd to open this session`;
+  }
+  const key = safeKey(deposit)?.toLowerCase();
+  for (const native of rules.depositNativeCaps ?? []) {
+    if (native.value.unit === key && deposit.value > native.value.max) {
+      return `its deposit of ${showAmount(deposit)} is above maxDeposit ${native.value.max} ${native.value.unit} for ${native.from}; raise ${field(native.path, 'maxDeposit')}.native to open this session`;
+    }
+  }
+  return undefined;
 }
 
 function convertActual(decision: Decision, part: Amount): bigint {

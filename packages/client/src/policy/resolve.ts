@@ -61,6 +61,10 @@ export interface ResolvedRules {
   readonly perRequestUsdCaps: readonly FromRule<bigint>[];
   /** Every native cap of every rule; `unit` is a lower-case unit key. */
   readonly nativeCaps: readonly FromRule<{ readonly unit: string; readonly max: bigint }>[];
+  /** The lowest `maxDeposit.usd` (sessions), in USD micro-units. */
+  readonly maxDepositUsd?: FromRule<bigint>;
+  /** Every `maxDeposit.native` cap of every rule (sessions); `unit` lower-case. */
+  readonly depositNativeCaps?: readonly FromRule<{ readonly unit: string; readonly max: bigint }>[];
   /** The lowest `approveAbove`, in USD micro-units. */
   readonly approveAbove?: FromRule<bigint>;
   /** An offer must pass every rule's allow list and no rule's deny list. */
@@ -144,6 +148,8 @@ function combine(rules: readonly CompiledRule[], tags: readonly string[]): Resol
   let approveAbove: FromRule<bigint> | undefined;
   let ttl: number = DEFAULT_MAX_AUTHORIZATION_TTL_SEC;
   const nativeCaps: FromRule<{ unit: string; max: bigint }>[] = [];
+  let maxDepositUsd: FromRule<bigint> | undefined;
+  const depositNativeCaps: FromRule<{ unit: string; max: bigint }>[] = [];
   const perRequestUsdCaps: FromRule<bigint>[] = [];
   const lists = {
     protocols: [] as ResolvedList[],
@@ -174,6 +180,13 @@ function combine(rules: readonly CompiledRule[], tags: readonly string[]): Resol
       ttl = rule.maxAuthorizationTtlSec;
     }
     for (const cap of rule.native) nativeCaps.push({ value: cap, ...from });
+    if (
+      rule.maxDepositUsd !== undefined &&
+      (maxDepositUsd === undefined || rule.maxDepositUsd < maxDepositUsd.value)
+    ) {
+      maxDepositUsd = { value: rule.maxDepositUsd, ...from };
+    }
+    for (const cap of rule.depositNative ?? []) depositNativeCaps.push({ value: cap, ...from });
     for (const kind of ['protocols', 'networks', 'assets', 'payees'] as const) {
       const list: CompiledList | undefined = rule[kind];
       if (list !== undefined) lists[kind].push({ ...list, ...from });
@@ -204,6 +217,10 @@ function combine(rules: readonly CompiledRule[], tags: readonly string[]): Resol
     ...(maxPerRequestUsd !== undefined ? { maxPerRequestUsd } : {}),
     perRequestUsdCaps: Object.freeze(perRequestUsdCaps),
     nativeCaps: Object.freeze(nativeCaps),
+    ...(maxDepositUsd !== undefined ? { maxDepositUsd } : {}),
+    ...(depositNativeCaps.length > 0
+      ? { depositNativeCaps: Object.freeze(depositNativeCaps) }
+      : {}),
     ...(approveAbove !== undefined ? { approveAbove } : {}),
     protocols: Object.freeze(lists.protocols),
     networks: Object.freeze(lists.networks),

@@ -35,6 +35,15 @@ export interface Rule {
   readonly action?: 'allow' | 'deny' | 'ask';
   /** Caps on one payment: in USD (cost incl. maximum fee) and/or per asset in atomic units. */
   readonly maxPerRequest?: { readonly usd?: Usd; readonly native?: readonly NativeCap[] };
+  /**
+   * Caps on what one session (MPP `lightning`/`tempo` sessions) may lock at once: the opening
+   * deposit, and what is left plus a top-up. In USD and/or per asset in atomic units; the
+   * lowest of every matching rule wins. A server's suggestion never raises it: where the
+   * client chooses the deposit it opens at the smaller of the two; where the server fixes it
+   * (a Lightning deposit invoice) a deposit above the cap is refused. No cap by default (the
+   * deposit is still reserved against `limits` like any payment).
+   */
+  readonly maxDeposit?: { readonly usd?: Usd; readonly native?: readonly NativeCap[] };
   /** Spend limits over windows, counted in this rule's scope. */
   readonly limits?: readonly { readonly usd: Usd; readonly window: WindowSpec }[];
   /** Limits on the number of payments over windows, counted in this rule's scope. */

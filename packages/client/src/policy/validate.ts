@@ -30,6 +30,7 @@ const ACTIONS = ['allow', 'deny', 'ask'] as const;
 const RULE_KEYS = new Set([
   'action',
   'maxPerRequest',
+  'maxDeposit',
   'limits',
   'maxRequests',
   'approveAbove',
@@ -71,6 +72,10 @@ export interface CompiledRule {
   readonly action: 'allow' | 'deny' | 'ask';
   readonly maxPerRequestUsd?: bigint;
   readonly native: readonly { readonly unit: string; readonly max: bigint }[];
+  /** `maxDeposit.usd`, in USD micro-units (sessions). */
+  readonly maxDepositUsd?: bigint;
+  /** `maxDeposit.native` caps (sessions); `unit` lower-case. */
+  readonly depositNative?: readonly { readonly unit: string; readonly max: bigint }[];
   readonly limits: readonly { readonly window: BudgetWindow; readonly maxUsdMicros: bigint }[];
   readonly maxRequests: readonly { readonly window: BudgetWindow; readonly maxCount: number }[];
   readonly approveAbove?: bigint;
@@ -317,6 +322,26 @@ function compileRuleInto(rule: Rule, place: RulePlace, problems: Problems): Comp
     }
   }
 
+  let maxDepositUsd: bigint | undefined;
+  const depositNative: { unit: string; max: bigint }[] = [];
+  const md = rule.maxDeposit;
+  if (md !== undefined && problems.check(() => Boolean(objectAt(md, `${at}.maxDeposit`)), false)) {
+    rejectUnknownKeys(md, new Set(['usd', 'native']), `${at}.maxDeposit`, problems);
+    if (md.usd !== undefined) {
+      maxDepositUsd = problems.check(() => usd(md.usd, `${at}.maxDeposit.usd`), 0n);
+    }
+    for (const [i, cap] of problems.check(() => array(md.native, `${at}.maxDeposit.native`), [])) {
+      const path = `${at}.maxDeposit.native[${i}]`;
+      problems.check(() => {
+        objectAt(cap, path);
+        if (typeof cap.unit !== 'string' || cap.unit.trim() === '') {
+          throw invalid(`${path}.unit`, 'must be a unit key such as "lightning:msat"');
+        }
+        depositNative.push({ unit: cap.unit.toLowerCase(), max: atomic(cap.max, `${path}.max`) });
+      }, undefined);
+    }
+  }
+
   const limits: { window: BudgetWindow; maxUsdMicros: bigint }[] = [];
   for (const [i, limit] of problems.check(() => array(rule.limits, `${at}.limits`), [])) {
     const path = `${at}.limits[${i}]`;
@@ -387,6 +412,8 @@ function compileRuleInto(rule: Rule, place: RulePlace, problems: Problems): Comp
     action,
     ...(maxPerRequestUsd !== undefined ? { maxPerRequestUsd } : {}),
     native: Object.freeze(native),
+    ...(maxDepositUsd !== undefined ? { maxDepositUsd } : {}),
+    ...(depositNative.length > 0 ? { depositNative: Object.freeze(depositNative) } : {}),
     limits: Object.freeze(limits),
     maxRequests: Object.freeze(maxRequests),
     ...(approveAbove !== undefined ? { approveAbove } : {}),

@@ -62,6 +62,22 @@ export interface SimulatorBackend {
   readonly calls: readonly string[];
   pay(request: SimulatorPayRequest): Promise<SimulatorPayment>;
   lookup(paymentHash: string): Promise<SimulatorLookup>;
+  /**
+   * Creates an invoice on the payer's own node (`options.node`; amountless without
+   * `amountMsat`): what a wallet needs for a Lightning session's return invoice. Only with a
+   * node.
+   */
+  createInvoice?(request: {
+    readonly amountMsat?: bigint;
+    readonly memo?: string;
+    readonly expirySec: number;
+  }): Promise<{ readonly invoice: string; readonly paymentHash: string }>;
+  /** The state of an invoice of the payer's own node (the refund check). Only with a node. */
+  lookupInvoice?(paymentHash: string): Promise<{
+    readonly state: 'open' | 'settled' | 'canceled';
+    readonly amountPaidMsat?: bigint;
+    readonly expiresAt?: number;
+  }>;
 }
 
 /**
@@ -119,9 +135,34 @@ export function simulatorBackend(
   const makeError: SimulatorErrorFactory =
     options.error ??
     ((code, message, outcome, cause) => new SimulatorBackendError(code, message, outcome, cause));
+  const node = options.node;
+  const invoices: Pick<SimulatorBackend, 'createInvoice' | 'lookupInvoice'> = node
+    ? {
+        async createInvoice(request) {
+          calls.push('createInvoice');
+          const issued = node.createInvoice({
+            ...(request.amountMsat !== undefined ? { amountMsat: request.amountMsat } : {}),
+            ...(request.memo !== undefined ? { description: request.memo } : {}),
+            expirySeconds: request.expirySec,
+          });
+          return { invoice: issued.bolt11, paymentHash: issued.paymentHash };
+        },
+        async lookupInvoice(paymentHash) {
+          calls.push(`lookupInvoice ${paymentHash}`);
+          const found = node.lookupInvoice(paymentHash);
+          if (!found) return { state: 'canceled' };
+          const expiresAt = (found.invoice.timestamp + found.invoice.expirySeconds) * 1000;
+          if (found.state === 'settled') {
+            return { state: 'settled', amountPaidMsat: found.amountPaidMsat ?? 0n, expiresAt };
+          }
+          return { state: 'open', expiresAt };
+        },
+      }
+    : {};
   return {
     name: 'simulator',
     calls,
+    ...invoices,
     async pay(request) {
       calls.push(`pay ${request.paymentHash} fee<=${request.maxFeeMsat}`);
       try {

@@ -28,3 +28,10 @@ export type {
   StartMppServerOptions,
 } from './mpp-server.js';
 export { mppRoutes, startMppServer } from './mpp-server.js';
+export type {
+  LightningSessionBooks,
+  LightningSessionFaults,
+  LightningSessionServer,
+  LightningSessionServerOptions,
+} from './session-lightning.js';
+export { startLightningSessionServer } from './session-lightning.js';
