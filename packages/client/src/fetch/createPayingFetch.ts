@@ -39,7 +39,7 @@ import {
 import { createKeyedLock } from '../purchase/lock.js';
 import type { PurchaseState } from '../purchase/state.js';
 import { type Quote, quote } from '../quote/quote.js';
-import { NO_SESSIONS, sessionCallOf, sessionHooks } from '../session/manager.js';
+import { NO_SESSIONS, sessionHooksFor } from '../session/plug.js';
 import type { SessionsApi, SessionsConfig } from '../session/types.js';
 import type { Wallet } from '../wallet/wallet.js';
 import { type PreparedRequest, prepareRequest } from './body.js';
@@ -289,9 +289,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     }),
     shared,
   };
-  const sessions = config.sessions?.methods.length
-    ? sessionHooks(core, config.sessions)
-    : undefined;
+  const sessions = sessionHooksFor(core, config.sessions);
   const usesCredentials = adapters.some((adapter) => adapter.heldCredential);
   const advertise = acceptPaymentRule(config, adapters, core.engine.policy.prefer);
   const usesPreauthorization =
@@ -319,7 +317,9 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
   async function run(call: Call, waits: number): Promise<Response> {
     const { prepared } = call;
     if (call.mayPay && sessions) {
-      const held = await sessions.attach(sessionCallOf(prepared, call, (i, o) => send(call, i, o)));
+      const held = await sessions.attach(
+        sessions.callOf(prepared, call, (i, o) => send(call, i, o)),
+      );
       if (held?.kind === 'response') return held.response;
       if (held) return handleChallenge(call, held.response, waits);
     }
@@ -349,7 +349,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     if (!call.mayPay) return response;
     if (sessions && response.status === 402) {
       const opened = await sessions.challenge(
-        sessionCallOf(prepared, call, (i, o) => send(call, i, o)),
+        sessions.callOf(prepared, call, (i, o) => send(call, i, o)),
         response,
       );
       if (opened?.kind === 'response') return opened.response;

@@ -119,6 +119,8 @@ export function sessionCallOf(
 
 /** The hooks and the public API of sessions for one paying fetch. */
 export interface SessionHooks {
+  /** The call as sessions see it (see {@link sessionCallOf}). */
+  callOf: typeof sessionCallOf;
   attach(call: SessionCall): Promise<SessionOutcome>;
   challenge(call: SessionCall, response: Response): Promise<SessionOutcome>;
   readonly api: SessionsApi;
@@ -137,6 +139,7 @@ export interface SessionHooks {
 export function sessionHooks(core: Core, config: SessionsConfig): SessionHooks {
   const family = sessionFamily(core.shared, config);
   return {
+    callOf: sessionCallOf,
     attach: (call) => attachSession(family, core, call),
     challenge: (call, response) => openFromChallenge(family, core, call, response),
     api: {
@@ -162,20 +165,6 @@ export function sessionHooks(core: Core, config: SessionsConfig): SessionHooks {
     },
   };
 }
-
-/** `payingFetch.sessions` of a paying fetch without sessions: nothing to list or close. */
-export const NO_SESSIONS: SessionsApi = Object.freeze({
-  list: async () => [],
-  get: async () => undefined,
-  close: async (id: string) => {
-    throw new StipendError(
-      'PURCHASE_NOT_FOUND',
-      `No session ${id}: this paying fetch has no sessions (createPayingFetch({ sessions: { methods } }) turns them on).`,
-    );
-  },
-  closeAll: async () => [],
-  reconcile: async () => [],
-});
 
 /** Before the first send: use an open session of this origin, when there is one. */
 async function attachSession(

@@ -18,12 +18,13 @@ import { StipendError } from '../../../errors/base.js';
 import { bytesToHex, hexToBytes } from '../../../internal/codec.js';
 import { type FeeCapOptions, feeCapOf } from '../../../money/fee-cap.js';
 import { msat } from '../../../money/unit.js';
+import { sessionHooks } from '../../../session/manager.js';
+import { type PluggedSessionMethod, SESSION_HOOKS } from '../../../session/plug.js';
 import type {
   DepositPlan,
   OpenContext,
   OpenResult,
   RefundCheck,
-  SessionMethod,
   SessionOffer,
   SessionRecord,
   TopUpContext,
@@ -137,7 +138,9 @@ function paymentChallenges(input: ChallengeInput): readonly Challenge[] {
  * });
  * ```
  */
-export function lightningSessionMethod(options: LightningSessionOptions = {}): SessionMethod {
+export function lightningSessionMethod(
+  options: LightningSessionOptions = {},
+): PluggedSessionMethod {
   const clockSkewMs = options.clockSkewMs ?? 30_000;
   const returnExpirySec = options.returnInvoiceExpirySec ?? 30 * 24 * 3600;
   if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0) {
@@ -178,6 +181,7 @@ export function lightningSessionMethod(options: LightningSessionOptions = {}): S
   }
 
   return {
+    [SESSION_HOOKS]: sessionHooks,
     method: 'lightning',
     rail: LIGHTNING_SESSION_RAIL,
 
