@@ -13,6 +13,7 @@ import * as root from '@stipend/client';
 import * as core from '@stipend/client/core';
 import * as l402 from '@stipend/client/l402';
 import * as mpp from '@stipend/client/mpp';
+import * as sessions from '@stipend/client/sessions';
 import * as x402 from '@stipend/client/x402';
 import { describe, expect, it } from 'vitest';
 
@@ -101,7 +102,7 @@ describe('one protocol per entry', () => {
 describe('the entries', () => {
   it('the root (drop-in) offers everything the core and protocol entries offer', () => {
     const rootNames = new Set(Object.keys(root));
-    const missing = [core, x402, l402, mpp]
+    const missing = [core, x402, l402, mpp, sessions]
       .flatMap((entry) => Object.keys(entry))
       .filter((name) => !rootNames.has(name));
     expect(missing).toEqual([]);

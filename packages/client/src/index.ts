@@ -138,6 +138,12 @@ export {
   lightningSessionMethod,
 } from './protocols/mpp/session/lightning.js';
 export {
+  type TempoChannelWallet,
+  type TempoSessionOptions,
+  tempoSessionMethod,
+} from './protocols/mpp/session/tempo.js';
+export { TEMPO_SESSION_RAIL, TIP1034_ESCROW } from './protocols/mpp/session/tempo-terms.js';
+export {
   type Challenge,
   parseWwwAuthenticate,
   parseWwwAuthenticateLenient,

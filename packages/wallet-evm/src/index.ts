@@ -19,6 +19,29 @@ export {
 export { formatReference, type PaymentReference, parseReference } from './reference.js';
 export type { EvmSigner, SignedEip3009, SignedPermit2 } from './sign.js';
 export {
+  expiringNonceHashOf,
+  type SignedChannelOpen,
+  type SignedChannelTransaction,
+  signTempoChannelOpen,
+  signTempoChannelTopUp,
+  signTempoVoucher,
+  TEMPO_CHANNEL_ESCROW,
+  TEMPO_VOUCHER_TYPES,
+  type TempoChannelDescriptor,
+  tempoChannelId,
+  tempoVoucherDomain,
+  UINT96_MAX,
+} from './tempo-channel.js';
+export {
+  isTempoChannelWallet,
+  TEMPO_SESSION_RAIL,
+  type TempoChannel,
+  type TempoChannelSigner,
+  type TempoDepositTerms,
+  type TempoSessionWalletOptions,
+  tempoSessionWallet,
+} from './tempo-wallet.js';
+export {
   type EvmReader,
   type EvmWalletOptions,
   evmWallet,

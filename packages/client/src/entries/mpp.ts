@@ -15,9 +15,3 @@
 export { type MppAdapterOptions, mppAdapter } from '../protocols/mpp/adapter.js';
 export type { MissingExpiresRule, MppOfferRaw } from '../protocols/mpp/challenge.js';
 export type { MppProofSecret } from '../protocols/mpp/credential.js';
-export {
-  type LightningInvoiceWallet,
-  type LightningSessionOptions,
-  lightningSessionMethod,
-} from '../protocols/mpp/session/lightning.js';
-export type { KnownToken } from '../protocols/mpp/terms.js';

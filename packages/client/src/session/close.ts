@@ -115,8 +115,10 @@ export async function closeLocked(
   // Ask the server to close, unless it already said it did (or nothing was ever paid).
   const paidAny = session.holds.some((hold) => hold.state === 'paid' || hold.state === 'unknown');
   let closedBy = by;
-  if (by !== 'server' && paidAny && session.secret?.bearer !== undefined) {
-    const request = method.closeRequest(session);
+  // A method without a credential for this session (a Lightning deposit whose preimage never
+  // came back) has nothing to close with: it answers undefined.
+  const request = by !== 'server' && paidAny ? await method.closeRequest(session) : undefined;
+  if (request) {
     let response: Response;
     try {
       response = await withDeadline(

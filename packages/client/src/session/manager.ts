@@ -206,7 +206,7 @@ async function useSession(
     return undefined;
   }
   // Sent and no answer: the use stays counted (the server may have served and billed it).
-  const response = await call.send(method.use(session));
+  const response = await call.send(await method.use(session));
   if (response.status >= 300 && response.status < 400) {
     // A redirect: the credential never follows it; the core sends the request plainly.
     response.body?.cancel().catch(() => {});
@@ -778,7 +778,11 @@ async function topUpLocked(
   response.body?.cancel().catch(() => {});
   const offer = method
     .offers(input)
-    .offers.find((candidate) => candidate.realm === session.realm && candidate.fixedDeposit);
+    .offers.find(
+      (candidate) =>
+        candidate.realm === session.realm &&
+        typeof method.deposit(candidate, undefined) !== 'string',
+    );
   const url = `${call.url.origin}${call.url.pathname}`;
   if (!offer || !wallet) {
     throw new StipendError(

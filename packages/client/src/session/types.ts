@@ -397,15 +397,23 @@ export interface SessionMethod {
   open(ctx: OpenContext): Promise<OpenResult>;
   /**
    * The credential headers for one use. `session` already counts this use (`spentAtomic`
-   * includes it: a Tempo voucher is cumulative). Fast: it is on every call.
+   * includes it: a Tempo voucher is cumulative). Fast: it is on every call. A method whose
+   * credential is a fresh signature may answer with a promise.
    */
-  use(session: SessionRecord): Readonly<Record<string, string>>;
+  use(
+    session: SessionRecord,
+  ): Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
   /** Pays (through the wallet) and builds the top-up credential. */
   topUp(ctx: TopUpContext): Promise<TopUpResult>;
   /** Reads the answer to a top-up request. */
   topUpAnswer(response: Response, session: SessionRecord): Promise<TopUpAnswer>;
-  /** The request that closes the session (the credential included). */
-  closeRequest(session: SessionRecord): CloseRequest;
+  /**
+   * The request that closes the session (the credential included; may be signed async), or
+   * `undefined` when this session has no credential to close with.
+   */
+  closeRequest(
+    session: SessionRecord,
+  ): CloseRequest | undefined | Promise<CloseRequest | undefined>;
   /** What the client can confirm of the refund, by its own wallet (never the server's claim). */
   refund(session: SessionRecord, wallet: Wallet): Promise<RefundCheck>;
   /** Reads a non-2xx answer to a session call (a use, a top-up, a close). */

@@ -307,6 +307,9 @@ export function lightningSessionMethod(
     },
 
     closeRequest(session: SessionRecord) {
+      // Without the deposit's preimage there is no credential to close with.
+      const bearer = session.secret?.bearer;
+      if (bearer === undefined) return undefined;
       const challenge = session.methodData.challenge as Record<string, string>;
       return {
         url: session.resource,
@@ -314,7 +317,7 @@ export function lightningSessionMethod(
         headers: sessionCredentialHeaders(challenge, {
           action: 'close',
           sessionId: session.methodData.sessionId as string,
-          preimage: session.secret?.bearer ?? '',
+          preimage: bearer,
         }),
       };
     },
