@@ -35,7 +35,7 @@ export interface IdbJournalOptions {
   readonly lockName: string;
 }
 
-const STORES = ['budget', 'ledger', 'approvals', 'purchases'] as const;
+const STORES = ['budget', 'ledger', 'approvals', 'purchases', 'sessions'] as const;
 
 /** The journals of one database, one object store each. */
 export type IdbStoreName = (typeof STORES)[number];
@@ -134,9 +134,9 @@ export async function openIdbJournal(options: IdbJournalOptions): Promise<Journa
 
 function openDatabase(factory: IDBFactory, name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    // Version 2 added the approvals store, 3 the purchases store; upgrades create any store
-    // that is missing.
-    const open = factory.open(name, 3);
+    // Version 2 added the approvals store, 3 the purchases store, 4 the sessions store;
+    // upgrades create any store that is missing.
+    const open = factory.open(name, 4);
     open.onupgradeneeded = () => {
       for (const store of STORES) {
         if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);

@@ -1,6 +1,7 @@
 /**
- * `@stipend/stores/browser`: a budget store, a spend ledger, pending approvals and the purchase
- * journal kept in IndexedDB, shared by every tab of an origin. No Node built-ins.
+ * `@stipend/stores/browser`: a budget store, a spend ledger, pending approvals, the purchase
+ * journal and MPP sessions kept in IndexedDB, shared by every tab of an origin. No Node
+ * built-ins.
  *
  * Atomicity across tabs: every change is one entry appended at the next sequence number with
  * IndexedDB `add()`, which fails if another tab took that number first; the losing tab
@@ -21,11 +22,13 @@ import {
   createJournaledPurchaseJournal,
   type PersistedPurchaseJournal,
 } from '../journal/purchases.js';
+import { createJournaledSessionStore, type PersistedSessionStore } from '../journal/sessions.js';
 import { type IdbStoreName, type LockManagerLike, openIdbJournal } from './idb.js';
 
 export type { PersistedApprovalStore } from '../journal/approvals.js';
 export type { PersistedLedger } from '../journal/ledger.js';
 export type { PersistedPurchaseJournal } from '../journal/purchases.js';
+export type { PersistedSessionStore } from '../journal/sessions.js';
 export { exportLedgerCsv, exportLedgerJsonl, LEDGER_CSV_COLUMNS } from '../ledger/export.js';
 export type { LockManagerLike } from './idb.js';
 
@@ -157,6 +160,44 @@ export function createBrowserPurchaseJournal(options: BrowserStoreOptions): Brow
     `the IndexedDB purchase journal "${options.name}"`,
   );
   return { ...journal, name: options.name, locking };
+}
+
+/** A session store in IndexedDB. */
+export interface BrowserSessionStore extends PersistedSessionStore {
+  readonly name: string;
+  readonly locking: BrowserLocking;
+}
+
+/**
+ * Creates an MPP session store in IndexedDB, for `createPayingFetch({ sessions: { store } })`,
+ * shared by every tab of the origin that uses the same `name`: each `put` is one fenced entry
+ * decided under the Web Lock (compare-and-set on the record's version, at most one live
+ * session per scope), so an open session survives a reload and two tabs never open two
+ * sessions for one scope.
+ *
+ * The database holds each session's secret (the bearer credential a session needs after a
+ * reload), readable by any script of the origin; secrets never appear in its errors.
+ *
+ * @param options - See {@link BrowserStoreOptions}.
+ * @returns The store; `locking` tells whether Web Locks are in use.
+ * @throws {StipendError} `STORE_CORRUPT` (from its methods) when the database holds a session
+ * it cannot read; `STORE_UNAVAILABLE` when IndexedDB is missing.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch, lightningSessionMethod } from '@stipend/client';
+ * import { idbSessionStore } from '@stipend/stores/browser';
+ *
+ * const payingFetch = createPayingFetch({
+ *   wallets: [],
+ *   sessions: { methods: [lightningSessionMethod()], store: idbSessionStore({ name: 'agent' }) },
+ * });
+ * ```
+ */
+export function idbSessionStore(options: BrowserStoreOptions): BrowserSessionStore {
+  const { log, locking } = browserLog(options, 'sessions');
+  const store = createJournaledSessionStore(log, `the IndexedDB sessions "${options.name}"`);
+  return { ...store, name: options.name, locking };
 }
 
 function browserLog(options: BrowserStoreOptions, store: IdbStoreName) {

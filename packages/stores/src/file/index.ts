@@ -1,6 +1,6 @@
 /**
- * `@stipend/stores/file`: a budget store, a spend ledger, pending approvals and the purchase
- * journal kept in journal files, for Node.
+ * `@stipend/stores/file`: a budget store, a spend ledger, pending approvals, the purchase
+ * journal and MPP sessions kept in journal files, for Node.
  *
  * Crash-consistent (every change is fsynced before the call returns; a `kill -9` loses
  * nothing confirmed and never counts anything twice) and shared safely by several processes
@@ -18,11 +18,13 @@ import {
   createJournaledPurchaseJournal,
   type PersistedPurchaseJournal,
 } from '../journal/purchases.js';
+import { createJournaledSessionStore, type PersistedSessionStore } from '../journal/sessions.js';
 import { type FileJournal, type FileJournalOptions, openFileJournal } from './journal.js';
 
 export type { PersistedApprovalStore } from '../journal/approvals.js';
 export type { PersistedLedger } from '../journal/ledger.js';
 export type { PersistedPurchaseJournal } from '../journal/purchases.js';
+export type { PersistedSessionStore } from '../journal/sessions.js';
 export { exportLedgerCsv, exportLedgerJsonl, LEDGER_CSV_COLUMNS } from '../ledger/export.js';
 export type { FileJournalOptions } from './journal.js';
 
@@ -158,32 +160,84 @@ export function createFilePurchaseJournal(options: FileStoreOptions): PersistedP
   );
 }
 
+/** A session store in a journal file. */
+export interface FileSessionStore extends PersistedSessionStore {
+  readonly path: string;
+}
+
+/**
+ * Creates an MPP session store kept in an append-only journal file, for
+ * `createPayingFetch({ sessions: { store } })`: every `put` is one fsynced line decided under
+ * the file's lock (compare-and-set on the record's version, at most one live session per
+ * scope), so an open session survives a restart and `kill -9`, and every process on this
+ * machine that opens the same path shares it (and never opens a second one for its scope).
+ *
+ * The file holds each session's secret (the bearer credential a session needs after a
+ * restart): it is created readable by its owner only (mode 0600); keep it out of backups you
+ * share. Secrets never appear in its errors.
+ *
+ * @param options - The journal's path, or `{ path, lockTimeoutMs, staleLockMs }` as for
+ * {@link createFileBudgetStore}; use a path of its own.
+ * @returns The store; call `close()` when done.
+ * @throws {StipendError} `STORE_CORRUPT` (from its methods) when the file holds a session it
+ * cannot read; `STORE_UNAVAILABLE` when the file cannot be used.
+ *
+ * @example
+ * ```ts
+ * import { createPayingFetch, lightningSessionMethod } from '@stipend/client';
+ * import { fileSessionStore } from '@stipend/stores/file';
+ *
+ * const store = fileSessionStore('/var/lib/agent/sessions.jsonl');
+ * const payingFetch = createPayingFetch({
+ *   wallets: [],
+ *   sessions: { methods: [lightningSessionMethod()], store },
+ * });
+ * console.warn((await store.list({ states: ['open'] })).map((s) => s.id));
+ * ```
+ */
+export function fileSessionStore(options: string | FileStoreOptions): FileSessionStore {
+  const resolved = typeof options === 'string' ? { path: options } : options;
+  if (typeof resolved?.path !== 'string' || resolved.path === '') {
+    throw storeUnavailable(
+      'fileSessionStore needs a path.',
+      "Pass fileSessionStore('/var/lib/agent/sessions.jsonl').",
+    );
+  }
+  const store = createJournaledSessionStore(
+    lazyLog(() => openFileJournal(resolved)),
+    `the session journal ${resolved.path}`,
+  );
+  return { ...store, path: resolved.path };
+}
+
 /** Options of {@link createFileStores}. */
 export interface FileStoresOptions extends Omit<FileStoreOptions, 'path'> {
-  /** The folder of the four journals (created if missing). */
+  /** The folder of the five journals (created if missing). */
   readonly dir: string;
 }
 
-/** The four file stores of one folder; see {@link createFileStores}. */
+/** The five file stores of one folder; see {@link createFileStores}. */
 export interface FileStores {
   readonly budget: FileBudgetStore;
   readonly ledger: PersistedLedger;
   readonly approvals: PersistedApprovalStore;
   readonly journal: PersistedPurchaseJournal;
-  /** Closes all four. */
+  readonly sessions: FileSessionStore;
+  /** Closes all five. */
   close(): Promise<void>;
 }
 
 /**
  * Creates every durable store a paying fetch uses in one folder: `budget.jsonl`,
- * `ledger.jsonl`, `approvals.jsonl` and `purchases.jsonl` (each with its `.lock`).
+ * `ledger.jsonl`, `approvals.jsonl`, `purchases.jsonl` and `sessions.jsonl` (each with its
+ * `.lock`).
  *
  * @param options - `dir`, and the lock options of {@link createFileBudgetStore}.
  * @returns The stores, and `close()` for all of them.
  *
  * @example
  * ```ts
- * import { createPayingFetch } from '@stipend/client';
+ * import { createPayingFetch, lightningSessionMethod } from '@stipend/client';
  * import { createFileStores } from '@stipend/stores/file';
  *
  * const stores = createFileStores({ dir: '/var/lib/agent' });
@@ -193,6 +247,7 @@ export interface FileStores {
  *   ledger: stores.ledger,
  *   journal: stores.journal,
  *   approvals: { mode: 'pending', store: stores.approvals },
+ *   sessions: { methods: [lightningSessionMethod()], store: stores.sessions },
  * });
  * // …
  * await stores.close();
@@ -208,13 +263,21 @@ export function createFileStores(options: FileStoresOptions): FileStores {
   const ledger = createFileLedger(at('ledger.jsonl'));
   const approvals = createFileApprovalStore(at('approvals.jsonl'));
   const journal = createFilePurchaseJournal(at('purchases.jsonl'));
+  const sessions = fileSessionStore(at('sessions.jsonl'));
   return {
     budget,
     ledger,
     approvals,
     journal,
+    sessions,
     async close() {
-      await Promise.all([budget.close(), ledger.close(), approvals.close(), journal.close()]);
+      await Promise.all([
+        budget.close(),
+        ledger.close(),
+        approvals.close(),
+        journal.close(),
+        sessions.close(),
+      ]);
     },
   };
 }

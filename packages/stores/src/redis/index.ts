@@ -1,6 +1,6 @@
 /**
- * `@stipend/stores/redis`: a budget store, a spend ledger and the purchase journal in Redis,
- * for fleets of agents on many machines sharing one budget. Node only.
+ * `@stipend/stores/redis`: a budget store, a spend ledger, the purchase journal and MPP
+ * sessions in Redis, for fleets of agents on many machines sharing one budget. Node only.
  *
  * @module
  */
@@ -22,3 +22,8 @@ export {
   type RedisPurchaseJournal,
   type RedisPurchaseJournalOptions,
 } from './purchases.js';
+export {
+  type RedisSessionStore,
+  type RedisSessionStoreOptions,
+  redisSessionStore,
+} from './sessions.js';
