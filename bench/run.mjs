@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
 /** In this order: the cheap ones first, the chain last but one, sizes last. */
-const FILES = ['core.mjs', 'concurrency.mjs', 'x402.mjs', 'l402.mjs', 'mpp.mjs', 'size.mjs'];
+const FILES = [
+  'core.mjs',
+  'concurrency.mjs',
+  'x402.mjs',
+  'l402.mjs',
+  'mpp.mjs',
+  'session.mjs',
+  'size.mjs',
+];
 const PEERS = [
   '@x402/fetch',
   '@x402/evm',
@@ -199,7 +207,7 @@ function render() {
   out(`| \`esbuild\` (bundles) | ${rootVersion('esbuild')} |`);
   out();
 
-  const rows = ['x402', 'l402', 'mpp'].flatMap((id) => results[id]?.rows ?? []);
+  const rows = ['x402', 'l402', 'mpp', 'session'].flatMap((id) => results[id]?.rows ?? []);
   const find = (protocol, kind, variant, transport = 'http') =>
     rows.find(
       (r) =>
@@ -307,6 +315,8 @@ function render() {
     );
   }
   out();
+
+  sessionGoals(out, results.session, yes);
 
   out('## Client CPU time per paid call');
   out();
@@ -542,12 +552,43 @@ function sizeAnalysis(out, client, withEvm, kB) {
   out();
 }
 
+/** The goals of issue 14 (MPP Lightning sessions), from bench/session.mjs. */
+function sessionGoals(out, session, yes) {
+  out('## Goals (issue 14: MPP sessions)');
+  out();
+  if (!session?.goals) {
+    out('bench/session.mjs did not run in this run: **not met** (not measured).');
+    out();
+    return;
+  }
+  const { goals, concurrent: c } = session;
+  const sat = (msat) => (msat === undefined ? '?' : `${Number(BigInt(msat)) / 1000} sat`);
+  out('| goal | measured | |');
+  out('|---|---|---|');
+  out(
+    `| session call (open): client CPU ≤ 25 % of a \`lightning.charge\` call on the same rail | median ${goals.cpu.median.toFixed(0)} % · mean ${goals.cpu.mean.toFixed(0)} % | ${yes(goals.cpu.met)} |`,
+  );
+  out(
+    `| session call: one round trip | ${goals.roundTrips.value.toFixed(2)} | ${yes(goals.roundTrips.met)} |`,
+  );
+  out(
+    `| session call: no Lightning payment | ${goals.payments.value.toFixed(3)} per call | ${yes(goals.payments.met)} |`,
+  );
+  out(
+    `| ${c.calls} calls on one session, ${c.atOnce} at a time: spend never above the deposit | max ${c.maxSpentPctOfDeposit.toFixed(1)} % of the deposit, ${c.failedCalls} failed calls | ${yes(goals.withinDeposit.met)} |`,
+  );
+  out(
+    `| after close: ledger = seller's books = rail | spent ${sat(c.ledgerSpentMsat)} (ledger) = ${sat(c.serverSpentMsat)} (seller); deposits ${sat(c.railPaidMsat)} on the rail in ${c.deposits} payments; refund ${sat(c.railRefundMsat)} received on the node = ${sat(c.serverRefundedMsat)} (seller) | ${yes(goals.booksAgree.met)} |`,
+  );
+  out();
+}
+
 function usd(micros) {
   return `$${(Number(micros) / 1e6).toFixed(3)}`;
 }
 
 function protocolName(id) {
-  return { x402: 'x402', l402: 'L402', mpp: 'MPP' }[id] ?? id;
+  return { x402: 'x402', l402: 'L402', mpp: 'MPP', 'mpp-lightning': 'MPP Lightning' }[id] ?? id;
 }
 
 function rootVersion(name) {

@@ -68,7 +68,14 @@ describe('pnpm demo', () => {
     );
     expect(row(6)).toMatch(/GET \/dataset\s+refused\s+—\s+—\s+—\s+above the per-request cap/);
     expect(row(7)).toMatch(/GET \/multi\s+refused\s+—\s+—\s+—\s+the person said no/);
-    expect(summary).toContain('Spent $0.6041 of the $2.00 daily budget; $1.3959 left today.');
+    // The session errand: 50 calls on one Lightning session (2 sat each, 60-sat deposits, one
+    // top-up), closed with the refund; the client's count checked against the seller and the rail.
+    expect(out).toContain('[session] Text generation — an MPP Lightning session');
+    expect(summary).toContain(
+      "Session: 50 calls for 2 Lightning payment(s); deposit 120 sat, spent 100 sat, refunded 20 sat ($0.10212 with routing fees); the seller's books and the rail agree.",
+    );
+    // $0.6041 for the seven steps + $0.10212 for the session (100 sat + routing fees).
+    expect(summary).toContain('Spent $0.70622 of the $2.00 daily budget; $1.29378 left today.');
     expect(summary).toMatch(
       /· \/dataset: POLICY_DENIED — l402 bolt11: costs \$1\.02 .*above the per-request cap of \$0\.75/,
     );
@@ -86,8 +93,19 @@ describe('pnpm demo', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const isSession = (r: Record<string, unknown>) => String(r.purchaseKey).startsWith('session:');
+    const sessionRecords = records.filter(isSession);
+    // The session: its opening deposit and one top-up, and one record per call (2 sat each).
+    expect(sessionRecords.filter((r) => r.reservedUsdMicros !== '0')).toHaveLength(2);
+    const uses = sessionRecords.filter((r) => r.reservedUsdMicros === '0');
+    expect(uses).toHaveLength(50);
+    expect(uses.every((r) => r.status === 'committed' && r.committedUsdMicros === '2000')).toBe(
+      true,
+    );
     expect(
-      records.map((r) => `${r.protocol}:${r.scheme} ${r.status} ${r.committedUsdMicros}`),
+      records
+        .filter((r) => !isSession(r))
+        .map((r) => `${r.protocol}:${r.scheme} ${r.status} ${r.committedUsdMicros}`),
     ).toEqual([
       'x402:exact committed 1000',
       'l402:bolt11 committed 101100',

@@ -1,5 +1,6 @@
 /**
- * Where the `stipend` command keeps its files: wallets, the default policy, the ledger.
+ * Where the `stipend` command keeps its files: wallets, the default policy, the ledger, the
+ * open payment sessions.
  *
  * @module
  */
@@ -37,6 +38,8 @@ export function homeFiles(env: Readonly<Record<string, string | undefined>>): {
   readonly policy: string;
   readonly ledger: string;
   readonly credentials: string;
+  /** The payment sessions (MPP `lightning` sessions) kept open between runs. */
+  readonly sessions: string;
 } {
   const dir = stipendHome(env);
   return {
@@ -45,5 +48,6 @@ export function homeFiles(env: Readonly<Record<string, string | undefined>>): {
     policy: join(dir, 'policy.json'),
     ledger: env.STIPEND_LEDGER || join(dir, 'ledger.jsonl'),
     credentials: join(dir, 'l402-credentials.json'),
+    sessions: join(dir, 'sessions.json'),
   };
 }

@@ -13,7 +13,10 @@ Usage:
   stipend fetch <url> [options]      a small curl that pays 402s (see stipend fetch --help)
   stipend quote <url> [--json]       what it would cost and what the policy would do; pays nothing
   stipend discover <https://host>    the priced endpoints a seller publishes; pays nothing
-  stipend ledger [--export jsonl|csv] what was spent, per host and rail; held purchases first
+  stipend ledger [--export jsonl|csv] what was spent, per host and rail, and per session;
+                                     held purchases first
+  stipend sessions [--json]          payment sessions kept open (deposit, spent, refunded)
+  stipend sessions close <id>|--all  close them: the refund comes back to your node
   stipend reconcile [--resolve <record>=paid|void]
                                      settle held purchases (asks the wallets, or your answer)
   stipend policy check <file>        validate a policy file and explain it
@@ -26,7 +29,8 @@ Usage:
   stipend mcp add <client>           add stipend to claude, cursor or vscode's MCP configuration
   stipend help wallets               how to configure wallets
 
-Files live in ~/.config/stipend (or $STIPEND_HOME): wallets.json, policy.json, ledger.jsonl.
+Files live in ~/.config/stipend (or $STIPEND_HOME): wallets.json, policy.json, ledger.jsonl,
+sessions.json.
 HTTP(S)_PROXY and NO_PROXY are honoured.
 `;
 
@@ -74,6 +78,8 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
         return await (await import('./commands/console.js')).consoleCommand(rest, io);
       case 'ledger':
         return await (await import('./commands/ledger.js')).ledgerCommand(rest, io);
+      case 'sessions':
+        return await (await import('./commands/sessions.js')).sessionsCommand(rest, io);
       case 'reconcile':
         return await (await import('./commands/reconcile.js')).reconcileCommand(rest, io);
       case 'policy':

@@ -12,6 +12,7 @@ import { CliError } from './io.js';
 export interface Testkit {
   readonly market: typeof import('@stipend/testkit/market');
   readonly lightning: typeof import('@stipend/testkit/lightning');
+  readonly mpp: typeof import('@stipend/testkit/mpp');
 }
 
 /** Loads the testkit's modules (replaceable in tests). */
@@ -20,6 +21,7 @@ export type TestkitLoader = () => Promise<Testkit>;
 const importTestkit: TestkitLoader = async () => ({
   market: await import('@stipend/testkit/market'),
   lightning: await import('@stipend/testkit/lightning'),
+  mpp: await import('@stipend/testkit/mpp'),
 });
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 import { existsSync } from 'node:fs';
+import type { SessionRecord } from '@stipend/client';
 import { parse } from '../args.js';
 import { homeFiles } from '../home.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
@@ -15,13 +16,17 @@ import {
   renderHeld,
   renderTotals,
 } from '../ledger/report.js';
+import { renderSessionTotals, sessionTotals } from '../ledger/sessions-report.js';
 import { toJsonOutput } from '../output/json.js';
+import { readSessionFile } from '../sessions/file-store.js';
+import { sessionAmount } from '../sessions/render.js';
 
 export const LEDGER_HELP = `Usage: stipend ledger [options]
 
 Shows what the ledger records: first the purchases held because their outcome is unknown
 (with the reference to look them up; stipend reconcile settles them), then payments and USD
-spent per host and rail.
+spent per host and rail, then payment sessions (deposit, spent, refunded; the refund comes
+from sessions.json beside the ledger's default place).
 
 Options:
       --ledger <file>          the ledger (default ~/.config/stipend/ledger.jsonl, or STIPEND_LEDGER)
@@ -78,6 +83,7 @@ export async function ledgerCommand(args: readonly string[], io: CliIo): Promise
   } catch (error) {
     throw new CliError(`Cannot read the ledger: ${(error as Error).message}`);
   }
+  const sessions = readSessionsQuietly(homeFiles(io.env).sessions);
   if (values.export === 'jsonl') {
     io.stdout.write(formatJsonl(records));
   } else if (values.export === 'csv') {
@@ -89,6 +95,12 @@ export async function ledgerCommand(args: readonly string[], io: CliIo): Promise
         records: records.length,
         held: heldRecords(records),
         totals: ledgerTotals(records),
+        sessions: sessionTotals(records, sessions).map((t) => ({
+          ...t,
+          deposit: sessionAmount(t.depositAtomic, t.unit),
+          spent: sessionAmount(t.spentAtomic, t.unit),
+          refunded: t.refundedAtomic === undefined ? null : sessionAmount(t.refundedAtomic, t.unit),
+        })),
       })}\n`,
     );
   } else {
@@ -97,7 +109,18 @@ export async function ledgerCommand(args: readonly string[], io: CliIo): Promise
     );
     const held = renderHeld(records);
     if (held) io.stdout.write(`${held}\n\n`);
+    const sessionTable = renderSessionTotals(records, sessions);
+    if (sessionTable) io.stdout.write(`${sessionTable}\n\n`);
     io.stdout.write(`${renderTotals(records)}\n`);
   }
   return EXIT.ok;
+}
+
+/** The session file, for the refunds the ledger cannot know; empty when unreadable. */
+function readSessionsQuietly(file: string): ReadonlyMap<string, SessionRecord> {
+  try {
+    return readSessionFile(file);
+  } catch {
+    return new Map();
+  }
 }

@@ -89,7 +89,7 @@ describe('stipend ledger shows held purchases first', () => {
     const io = memoryIo();
     await ledgerCommand(['--ledger', heldLedger(), '--json'], io);
     const json = JSON.parse(io.out());
-    expect(Object.keys(json)).toEqual(['ledger', 'records', 'held', 'totals']);
+    expect(Object.keys(json)).toEqual(['ledger', 'records', 'held', 'totals', 'sessions']);
     expect(json.held[0].amount).toEqual({
       value: '1000',
       unit: 'eip155:31337/0x5fbdb2315678afecb367f032d93f642f64180aa3',

@@ -1,12 +1,13 @@
 /**
  * What `stipend fetch` (and its dry run) pays with: settings, wallets, policy, the ledger file
- * and budgets that remember it, the proxy-aware fetch, and the approver.
+ * and budgets that remember it, the session file, the proxy-aware fetch, and the approver.
  *
  * @module
  */
 import {
   createMemoryBudgetStore,
   createPayingFetch,
+  lightningSessionMethod,
   type OfferSummary,
   type PayingFetch,
 } from '@stipend/client';
@@ -18,6 +19,7 @@ import { withHistory } from '../ledger/history-budget.js';
 import { type JsonlLedger, openJsonlLedger } from '../ledger/jsonl.js';
 import { createProgress, followPayments, type Progress } from '../output/progress.js';
 import { type LoadedPolicy, loadPolicy } from '../policy/load.js';
+import { type FileSessionStore, fileSessionStore } from '../sessions/file-store.js';
 import { buildPayingParts, type PayingParts } from '../wallets/build.js';
 import { fileCredentialStore } from '../wallets/credential-file.js';
 import { loadWalletSettings, type WalletSettings } from '../wallets/settings.js';
@@ -40,6 +42,8 @@ export interface PayingSession {
   readonly ledger: JsonlLedger;
   readonly policy: LoadedPolicy;
   readonly http: NodeFetch;
+  /** Where payment sessions are kept between runs (`sessions.json` in the stipend directory). */
+  readonly sessions: FileSessionStore;
   /** The offers of every 402 read so far (secret-free summaries). */
   readonly offersSeen: OfferSummary[];
   /** The progress line on stderr (silent unless stderr is a terminal). */
@@ -80,6 +84,7 @@ export function openSession(io: CliIo, flags: SessionFlags): PayingSession {
     ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
   });
   const progress = createProgress(io.stderr);
+  const sessions = fileSessionStore(files.sessions);
   const approve = cliApprover({ io, yes: flags.yes === true });
   const payingFetch = createPayingFetch({
     wallets: parts.wallets,
@@ -98,6 +103,9 @@ export function openSession(io: CliIo, flags: SessionFlags): PayingSession {
       }
     },
     ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
+    // A session outlives the command: the next run uses it, `stipend sessions close` ends it
+    // (and the seller closes it after its idle timeout, refunding to the return invoice).
+    sessions: { methods: [lightningSessionMethod()], store: sessions, idleCloseMs: 0 },
   });
   const unfollow = followPayments(payingFetch, progress);
   const offersSeen: OfferSummary[] = [];
@@ -111,6 +119,7 @@ export function openSession(io: CliIo, flags: SessionFlags): PayingSession {
     ledger,
     policy,
     http,
+    sessions,
     offersSeen,
     progress,
     close: async () => {

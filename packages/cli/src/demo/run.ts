@@ -17,12 +17,14 @@ import {
   getCredentialUse,
   getPayment,
   isStipendError,
+  lightningSessionMethod,
   type OfferSummary,
   type PriceSource,
   type SpendRecord,
   toUsdMicros,
 } from '@stipend/client';
 import type { Marketplace } from '@stipend/testkit/market';
+import type { LightningSessionServer } from '@stipend/testkit/mpp';
 import { LightningBackendError } from '@stipend/wallet-lightning';
 import { describeApproval } from '../approve/approver.js';
 import type { CliIo } from '../io.js';
@@ -33,7 +35,8 @@ import { explainPolicy } from '../policy/explain.js';
 import { loadTestkit, type Testkit } from '../testkit-peer.js';
 import { buildPayingParts } from '../wallets/build.js';
 import { DEMO_BTC_USD, DEMO_DAILY_BUDGET_MICROS, DEMO_POLICY } from './policy.js';
-import { type DemoStep, demoSteps } from './steps.js';
+import { type DemoSessionResult, runSessionErrand } from './session.js';
+import { DEMO_SESSION, type DemoStep, demoSteps } from './steps.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -82,12 +85,20 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<num
     onProgress: (line) => out(`  · ${line}`),
   });
   let code = 1;
+  let seller: LightningSessionServer | undefined;
   try {
-    code = await scenario(market, testkit, io, out, options);
+    out('  · starting the MPP Lightning session seller (aperture stand-in) on the same simulator');
+    seller = await testkit.mpp.startLightningSessionServer({
+      network: market.lightning.network,
+      priceSats: DEMO_SESSION.priceSats,
+      depositSats: DEMO_SESSION.depositSats,
+    });
+    code = await scenario(market, seller, testkit, io, out, options);
   } finally {
+    await seller?.close();
     await market.close();
     out(
-      `Stopped everything it started: anvil, the x402, L402 and MPP sellers, the gateway, the Stripe and LND stand-ins. (${seconds(Date.now() - started)})`,
+      `Stopped everything it started: anvil, the x402, L402, MPP and session sellers, the gateway, the Stripe and LND stand-ins. (${seconds(Date.now() - started)})`,
     );
   }
   return code;
@@ -95,6 +106,7 @@ export async function runDemo(io: CliIo, options: DemoOptions = {}): Promise<num
 
 async function scenario(
   market: Marketplace,
+  seller: LightningSessionServer,
   testkit: Testkit,
   io: CliIo,
   out: (line?: string) => void,
@@ -103,6 +115,7 @@ async function scenario(
   const nameOf = (id: string) => market.payees[id] ?? market.sellers[id];
   out(`  ✓ ready: x402 ${market.urls.x402} · L402 ${market.urls.l402} · MPP ${market.urls.mpp}`);
   out(`           gateway ${market.urls.gateway} · chain ${market.urls.rpc}`);
+  out(`           Lightning sessions ${seller.origin}`);
   out();
   out('The agent holds (public test keys, local stand-ins):');
   out(`  · EVM ${market.agent.address} with 10 test USDC on the local chain`);
@@ -159,6 +172,8 @@ async function scenario(
     ledger,
     approver,
     tags: ['demo-agent'],
+    // MPP sessions: a deposit once, calls that pay nothing each, the rest refunded on close.
+    sessions: { methods: [lightningSessionMethod()], idleCloseMs: 0, refundWaitMs: 5_000 },
   });
   let offers: OfferSummary[] = [];
   payingFetch.on('challenge', (event) => {
@@ -246,6 +261,28 @@ async function scenario(
     out();
   }
 
+  out(`[session] ${DEMO_SESSION.title}`);
+  const t0 = Date.now();
+  const agentPayments = () =>
+    market.lightning.network.payments.filter(
+      (p) => p.payer === market.lightning.agentNode.alias && p.status === 'succeeded',
+    ).length;
+  let session: DemoSessionResult;
+  try {
+    session = await runSessionErrand(payingFetch, seller, DEMO_SESSION, agentPayments, out);
+  } catch (error) {
+    const reason = refusalText(error);
+    session = {
+      ok: false,
+      payments: 0,
+      committedUsdMicros: 0n,
+      line: `Session: ✗ ${reason}`,
+      reason,
+    };
+  }
+  out(`      ${session.ok ? '✓' : '✗'} ${session.line} (${seconds(Date.now() - t0)})`);
+  out();
+
   // Budget left in the daily limit, and what the chain says.
   const now = Date.now();
   const day = await payingFetch.budget.usage(
@@ -268,6 +305,7 @@ async function scenario(
   out(
     `Spent ${formatUsd(spent)} of the ${formatUsd(DEMO_DAILY_BUDGET_MICROS)} daily budget; ${formatUsd(left)} left today.`,
   );
+  out(session.line);
   const refused = results.filter((r) => r.outcome === 'refused');
   if (refused.length > 0) {
     out('Refused, and why:');
@@ -298,7 +336,10 @@ async function scenario(
         r.record !== undefined &&
         `${r.record.protocol}:${r.record.scheme}` !== r.step.rail),
   );
-  if (wrong.length > 0) {
+  if (!session.ok) {
+    io.stderr.write(`demo: the session errand did not end as scripted: ${session.reason ?? ''}\n`);
+  }
+  if (wrong.length > 0 || !session.ok) {
     for (const r of wrong) {
       io.stderr.write(
         `demo: step "${r.step.title}" ended ${r.outcome}${r.code ? ` (${r.code})` : ''}, expected ${r.step.expect}${r.step.code ? ` (${r.step.code})` : ''}: ${r.reason ?? ''}\n`,

@@ -78,3 +78,34 @@ export function demoSteps(market: Marketplace): DemoStep[] {
     },
   ];
 }
+
+/** The demo's session errand: many calls on one Lightning session, then close. */
+export interface DemoSessionPlan {
+  readonly title: string;
+  /** The seller's terms: sat per call, and the deposit each invoice asks for. */
+  readonly priceSats: bigint;
+  readonly depositSats: bigint;
+  /** How many calls, and how many at a time. */
+  readonly calls: number;
+  readonly concurrency: number;
+  readonly path: string;
+}
+
+/**
+ * The session errand: 50 calls, 10 at a time, on a `lightning/session` seller charging
+ * 2 sat a call against 60-sat deposits (so one top-up), then a close with the refund.
+ *
+ * @example
+ * ```ts
+ * import { DEMO_SESSION } from './steps.js';
+ * DEMO_SESSION.calls; // 50
+ * ```
+ */
+export const DEMO_SESSION: DemoSessionPlan = Object.freeze({
+  title: 'Text generation — an MPP Lightning session: one deposit, many calls, the rest refunded',
+  priceSats: 2n,
+  depositSats: 60n,
+  calls: 50,
+  concurrency: 10,
+  path: '/generate',
+});

@@ -87,3 +87,49 @@ describe('withHistory', () => {
     expect(await inner.get('x')).toMatchObject({ usdMicros: 5n, state: 'held' });
   });
 });
+
+describe('withHistory and sessions held between runs', () => {
+  const deposit = spent({
+    id: 'r_dep',
+    reservationId: 'r_dep',
+    purchaseKey: 'session:ses_1',
+    status: 'held',
+    reservedUsdMicros: 40_000n,
+    committedUsdMicros: undefined,
+  });
+  const use = (n: number) =>
+    spent({
+      id: `u_${n}`,
+      reservationId: 'r_dep',
+      purchaseKey: 'session:ses_1',
+      reservedUsdMicros: 0n,
+      committedUsdMicros: 2_000n,
+    });
+
+  it('a session deposit held by an earlier run settles through the ledger: committing or releasing its reservation does not throw', async () => {
+    const budget = withHistory(createMemoryBudgetStore(), [deposit]);
+    await expect(budget.commit('r_dep', 10_000n)).resolves.toMatchObject({
+      id: 'r_dep',
+      state: 'committed',
+      committedUsdMicros: 10_000n,
+    });
+    await expect(budget.release('r_dep')).resolves.toMatchObject({ state: 'released' });
+    // A reservation nobody made is still an error.
+    await expect(budget.commit('r_nobody', 1n)).rejects.toMatchObject({ code: 'BUDGET_NOT_FOUND' });
+  });
+
+  it('the uses of a session whose deposit is still held count once (inside the deposit), not on top of it', async () => {
+    const budget = withHistory(createMemoryBudgetStore(), [deposit, use(1), use(2)]);
+    expect(await budget.usage({ scope: 'global', window: DAY }, NOW)).toMatchObject({
+      committedUsdMicros: 0n,
+      heldUsdMicros: 40_000n,
+    });
+    // Once closed, the deposit record carries only what no use accounts for; the uses count.
+    const closed = { ...deposit, status: 'committed' as const, committedUsdMicros: 1_000n };
+    const after = withHistory(createMemoryBudgetStore(), [closed, use(1), use(2)]);
+    expect(await after.usage({ scope: 'global', window: DAY }, NOW)).toMatchObject({
+      committedUsdMicros: 5_000n,
+      heldUsdMicros: 0n,
+    });
+  });
+});

@@ -8,7 +8,9 @@
 import {
   type BudgetLimit,
   type BudgetStore,
+  isStipendError,
   matchHost,
+  type Reservation,
   type SpendRecord,
   windowKey,
   windowStart,
@@ -50,7 +52,33 @@ function inScope(scope: string, record: SpendRecord): boolean {
  * ```
  */
 export function withHistory(inner: BudgetStore, history: readonly SpendRecord[]): BudgetStore {
-  const counted = history.filter((record) => record.status !== 'released');
+  const counted = countedRecords(history);
+  // Reservations made by earlier runs (a session deposit held open between runs) are not in
+  // this process's store: their ledger record is what counts (the caller updates it), so
+  // settling one here is only acknowledged.
+  const earlier = new Map(history.map((record) => [record.reservationId, record]));
+  const settle = async (
+    id: string,
+    state: 'committed' | 'released',
+    run: () => Promise<Reservation>,
+    actual?: bigint,
+  ): Promise<Reservation> => {
+    try {
+      return await run();
+    } catch (error) {
+      const record = earlier.get(id);
+      if (!(isStipendError(error) && error.code === 'BUDGET_NOT_FOUND' && record)) throw error;
+      return {
+        id,
+        limits: [],
+        usdMicros: record.reservedUsdMicros,
+        at: record.createdAt,
+        expiresAt: record.createdAt,
+        state,
+        ...(actual !== undefined ? { committedUsdMicros: actual } : {}),
+      };
+    }
+  };
   const spent = (limit: Pick<BudgetLimit, 'scope' | 'window'>, now: number): Spent => {
     const start = windowStart(limit.window, now);
     let committed = 0n;
@@ -95,8 +123,8 @@ export function withHistory(inner: BudgetStore, history: readonly SpendRecord[])
       );
       return { ...result, limit: written ?? result.limit };
     },
-    commit: (id, actual) => inner.commit(id, actual),
-    release: (id) => inner.release(id),
+    commit: (id, actual) => settle(id, 'committed', () => inner.commit(id, actual), actual),
+    release: (id) => settle(id, 'released', () => inner.release(id)),
     async usage(limit, now) {
       const own = await inner.usage(limit, now);
       if (counted.length === 0) return own;
@@ -110,4 +138,26 @@ export function withHistory(inner: BudgetStore, history: readonly SpendRecord[])
     get: (id) => inner.get(id),
     expired: (now) => inner.expired(now),
   };
+}
+
+/**
+ * The records that count: not released ones, and not the uses of a session whose deposit is
+ * still held (the held deposit already counts them; they count once it is settled).
+ */
+function countedRecords(history: readonly SpendRecord[]): SpendRecord[] {
+  const heldSessions = new Set(
+    history
+      .filter(
+        (record) =>
+          record.purchaseKey.startsWith('session:') &&
+          record.reservedUsdMicros > 0n &&
+          (record.status === 'held' || record.status === 'pending'),
+      )
+      .map((record) => record.purchaseKey),
+  );
+  return history.filter(
+    (record) =>
+      record.status !== 'released' &&
+      !(record.reservedUsdMicros === 0n && heldSessions.has(record.purchaseKey)),
+  );
 }

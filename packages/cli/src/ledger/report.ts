@@ -5,6 +5,7 @@
  */
 import { formatAmount, formatUsd, type SpendRecord, unitKey } from '@stipend/client';
 import { renderTable } from '../output/table.js';
+import { isSessionRecord } from './sessions-report.js';
 
 /** Spend of one host on one rail. */
 export interface LedgerTotal {
@@ -24,6 +25,7 @@ export interface LedgerTotal {
 
 /**
  * Sums records per host (`host:port` of the origin) and rail, sorted by host then rail.
+ * Session records (purchase key `session:<id>`) are left out: `sessionTotals` groups them.
  *
  * @example
  * ```ts
@@ -34,6 +36,7 @@ export interface LedgerTotal {
 export function ledgerTotals(records: readonly SpendRecord[]): LedgerTotal[] {
   const totals = new Map<string, { -readonly [K in keyof LedgerTotal]: LedgerTotal[K] }>();
   for (const record of records) {
+    if (isSessionRecord(record)) continue;
     const host = hostOf(record.origin);
     const rail = `${record.protocol}:${record.scheme}`;
     const key = `${host} ${rail}`;
@@ -76,7 +79,11 @@ export function ledgerTotals(records: readonly SpendRecord[]): LedgerTotal[] {
  */
 export function renderTotals(records: readonly SpendRecord[]): string {
   const totals = ledgerTotals(records);
-  if (totals.length === 0) return 'The ledger is empty: nothing has been paid yet.';
+  if (totals.length === 0) {
+    return records.length === 0
+      ? 'The ledger is empty: nothing has been paid yet.'
+      : 'No one-off payments: only sessions (above).';
+  }
   const rows = totals.map((t) => [
     t.host,
     t.rail,
@@ -94,12 +101,18 @@ export function renderTotals(records: readonly SpendRecord[]): string {
     { right: [2, 3] },
   );
   const openText = open > 0n ? `; ${formatUsd(open)} held until their outcome is known` : '';
-  return `${table}\n\nTotal: ${paid} payment${paid === 1 ? '' : 's'}, ${formatUsd(sum)} spent${openText}.`;
+  const inSessions = records
+    .filter((r) => isSessionRecord(r) && r.status === 'committed')
+    .reduce((acc, r) => acc + (r.committedUsdMicros ?? 0n), 0n);
+  const sessionText = inSessions > 0n ? `, plus ${formatUsd(inSessions)} in sessions` : '';
+  return `${table}\n\nTotal: ${paid} payment${paid === 1 ? '' : 's'}, ${formatUsd(sum)} spent${sessionText}${openText}.`;
 }
 
 /**
  * The purchases whose outcome is unknown (`held`), oldest first: money may have moved, the
- * budget stays reserved, and the wallet's lookup (or a person) must settle them.
+ * budget stays reserved, and the wallet's lookup (or a person) must settle them. A session's
+ * deposit is held while the session is open (its outcome is known): it is not listed here;
+ * `stipend sessions close` settles it.
  *
  * @example
  * ```ts
@@ -108,7 +121,7 @@ export function renderTotals(records: readonly SpendRecord[]): string {
  * ```
  */
 export function heldRecords(records: readonly SpendRecord[]): SpendRecord[] {
-  return records.filter((record) => record.status === 'held');
+  return records.filter((record) => record.status === 'held' && !isSessionRecord(record));
 }
 
 /**
