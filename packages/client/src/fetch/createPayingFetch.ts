@@ -437,7 +437,7 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
     // The 402 may come from another origin than the one called (a redirect): the paid retry
     // carries only what fetch itself sent there, or nothing is paid.
     const allowed = retryHeadersFor(
-      absoluteUrl(prepared.url),
+      urlOfCall(call),
       input.url,
       new Headers(prepared.init.headers),
       prepared.method,
@@ -694,12 +694,24 @@ class CallView implements Call {
     this.exclusive = callerKey !== undefined;
   }
 
+  private absoluteUrl: URL | undefined;
+
   /** The caller's key, else `METHOD url` (query tagged). */
   get key(): string {
-    this.scope ??=
-      this.callerKey ?? `${this.prepared.method} ${redactUrl(absoluteUrl(this.prepared.url))}`;
+    this.scope ??= this.callerKey ?? `${this.prepared.method} ${redactUrl(this.url)}`;
     return this.scope;
   }
+
+  /** The request's absolute URL, parsed once. */
+  get url(): URL {
+    this.absoluteUrl ??= absoluteUrl(this.prepared.url);
+    return this.absoluteUrl;
+  }
+}
+
+/** A call's absolute URL (parsed once per call). */
+function urlOfCall(call: Call): URL {
+  return call instanceof CallView ? call.url : absoluteUrl(call.prepared.url);
 }
 
 /**
@@ -719,7 +731,7 @@ class RetryView implements RetryRequest {
     private view: Headers | undefined,
   ) {
     this.method = call.prepared.method;
-    this.url = issuer ?? absoluteUrl(call.prepared.url);
+    this.url = issuer ?? urlOfCall(call);
   }
 
   get headers(): Headers {
