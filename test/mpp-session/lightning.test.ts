@@ -119,6 +119,7 @@ describe('lightning/session end to end', () => {
     const before = network.stats().succeeded;
     const error = await payingFetch(`${server.url}generate`).catch((e: unknown) => e);
     expect(isStipendError(error) && error.code).toBe('POLICY_DENIED');
+    expect((error as { reason?: string }).reason).toBe('deposit_cap');
     expect((error as Error).message).toMatch(/maxDeposit/);
     expect(network.stats().succeeded).toBe(before);
   });

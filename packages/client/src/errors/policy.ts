@@ -11,6 +11,8 @@ export type DenyCode =
   | 'network_not_allowed'
   | 'asset_not_allowed'
   | 'per_request_cap'
+  /** An MPP session's deposit is above the host's `maxDeposit`. */
+  | 'deposit_cap'
   | 'native_cap'
   | 'window_cap'
   | 'request_count_cap'

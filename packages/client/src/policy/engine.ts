@@ -256,7 +256,7 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
       if (refusal !== undefined || 'error' in held) {
         outcomes[chosen.index] = refuse(
           chosen,
-          'error' in held ? 'price_unavailable' : 'per_request_cap',
+          'error' in held ? 'price_unavailable' : 'deposit_cap',
           refusal!,
         );
         throw denied(outcomes, rules, where, url, undefined);

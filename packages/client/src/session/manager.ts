@@ -706,7 +706,7 @@ function scopeBusy(session: SessionRecord): StipendError {
 /** A deposit the host rule's `maxDeposit` does not allow (or no deposit to pay). */
 function depositDenied(offer: PaymentOffer, reason: string, url: string): PolicyDeniedError {
   return new PolicyDeniedError({
-    reason: 'per_request_cap',
+    reason: 'deposit_cap',
     message: `Stipend opened no session for ${url}: ${reason}`,
     offers: [
       {
@@ -714,7 +714,7 @@ function depositDenied(offer: PaymentOffer, reason: string, url: string): Policy
         protocol: offer.protocol,
         scheme: offer.scheme,
         amount: `${offer.amount.value} ${unitKey(offer.amount.unit)}`,
-        code: 'per_request_cap',
+        code: 'deposit_cap',
         reason,
       },
     ],
