@@ -44,14 +44,17 @@ export const GATES = {
    * (`lnbtc`: JCS and the request binding, ≈ 5 kB gzipped) landed in the x402 adapter, then
    * from 61,000 for the exact request the paid retry sends (`ChallengeInput.request`, which
    * `lnbtc` binds) and the policy's `maxDeposit` (MPP sessions); the session manager itself is
-   * carried by the session methods, so it is not here. `lnbtc` belongs behind an opt-in
-   * (`x402Adapter({ lightning })` importing it) to win ≈ 5 kB back.
+   * carried by the session methods, so it is not here. The drop-in turns `lnbtc` on (it is
+   * behind an opt-in in `@stipend/client/x402`).
    */
   client: 63_300,
-  /** Measured 51,693 B (goal 15,000); raised from 45,100 for `lnbtc`, then 51,000 for the request view (see `client`). */
-  coreX402: 53_200,
-  /** Measured 83,339 B (goal 40,000); raised from 77,400 for `lnbtc`, then 83,300 (see `client`). */
-  coreX402Evm: 85_800,
+  /**
+   * Measured 45,9xx B (goal 15,000): `lnbtc` moved behind `x402Adapter({ lightning:
+   * x402Lightning() })` (the drop-in turns it on), which won back what it had cost.
+   */
+  coreX402: 47_300,
+  /** Measured 77,6xx B (goal 40,000); lowered with `lnbtc` behind its opt-in (see `coreX402`). */
+  coreX402Evm: 80_000,
   /** Measured 67,8xx B (goal 30,000); raised from 66,600 for the request view and `maxDeposit`. */
   coreL402LndRest: 69_900,
   /** Measured 52,6xx B (goal 20,000); raised from 52,200 for the request view and `maxDeposit`. */

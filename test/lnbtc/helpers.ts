@@ -8,7 +8,6 @@ import {
   fixedPriceSource,
   type PayingFetch,
   type SpendRecord,
-  x402Adapter,
 } from '@stipend/client';
 import type { LightningNetwork } from '@stipend/testkit/lightning';
 import { lightningWallet } from '@stipend/wallet-lightning';
@@ -39,8 +38,8 @@ export function payingSetup(network: LightningNetwork, payer = 'agent') {
     network: network.network,
     backend: simulatorBackend(network, { payer }),
   });
+  // The drop-in's default adapters: x402 with Lightning (lnbtc) on, L402, MPP.
   const payingFetch: PayingFetch = createPayingFetch({
-    adapters: [x402Adapter()],
     wallets: [wallet],
     policy,
     prices,

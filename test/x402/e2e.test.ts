@@ -155,9 +155,10 @@ describe('x402 v2 end to end (reference @x402/hono + facilitator on anvil)', () 
       () => undefined,
       (caught: unknown) => caught,
     );
-    // The wallet reports its balance (read on chain): an offer it cannot fund is not chosen,
-    // so the policy refuses with the wallet's reason and nothing is signed.
-    expect(error).toMatchObject({ code: 'POLICY_DENIED' });
+    // One offer and one wallet: nothing to choose between, so no balance is read up front; the
+    // wallet reads it on chain before signing and refuses, naming what it holds. Nothing is
+    // signed and nothing is paid.
+    expect(error).toMatchObject({ paid: false });
     expect((error as Error).message).toMatch(/holds|fund/i);
     expect(signed).toEqual([]);
   });

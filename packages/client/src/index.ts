@@ -157,8 +157,10 @@ export {
   X402_KNOWN_ASSETS,
   type X402AdapterOptions,
   type X402Form,
+  type X402Lightning,
   type X402OfferRaw,
   x402Adapter,
+  x402Lightning,
 } from './protocols/x402/index.js';
 // The purchase lifecycle and its journal
 export * from './purchase/index.js';

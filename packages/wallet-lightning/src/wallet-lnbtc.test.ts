@@ -3,6 +3,7 @@ import {
   isStipendError,
   type PaymentOffer,
   x402Adapter,
+  x402Lightning,
 } from '@stipend/client';
 import {
   LNBTC_SPEC_PAYMENT_HASH,
@@ -35,7 +36,7 @@ async function lnbtcOffer(mutate: (r: Requirement) => void = () => {}): Promise<
     bodyText: async () => undefined,
     now: NOW_MS,
   };
-  const [offer] = await x402Adapter().parse(input);
+  const [offer] = await x402Adapter({ lightning: x402Lightning() }).parse(input);
   // Terms a hostile server could change after the adapter read them (the wallet checks again).
   const raw = offer!.raw as { requirement: Requirement };
   const changed = structuredClone(raw.requirement);

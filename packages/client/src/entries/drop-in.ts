@@ -15,6 +15,7 @@ import type { ProtocolAdapter } from '../protocols/adapter.js';
 import { l402Adapter } from '../protocols/l402/adapter.js';
 import { mppAdapter } from '../protocols/mpp/adapter.js';
 import { x402Adapter } from '../protocols/x402/adapter.js';
+import { x402Lightning } from '../protocols/x402/lightning.js';
 
 /**
  * Creates a `fetch` that pays HTTP 402 challenges (x402, L402 and MPP) under a spend policy.
@@ -47,5 +48,5 @@ export function createPayingFetch(config: PayingFetchConfig): PayingFetch {
 
 /** x402, L402 and MPP, each with its default options (a new instance per paying fetch). */
 function defaultAdapters(): ProtocolAdapter[] {
-  return [x402Adapter(), l402Adapter(), mppAdapter()];
+  return [x402Adapter({ lightning: x402Lightning() }), l402Adapter(), mppAdapter()];
 }

@@ -19,4 +19,5 @@ export {
   type KnownAsset,
   X402_KNOWN_ASSETS,
 } from '../protocols/x402/assets.js';
+export { type X402Lightning, x402Lightning } from '../protocols/x402/lightning.js';
 export type { X402Form, X402OfferRaw } from '../protocols/x402/terms.js';

@@ -8,14 +8,13 @@
 import { StipendError } from '../../errors/base.js';
 import { ChallengeParseError } from '../../errors/challenge.js';
 import { randomId } from '../../internal/ids.js';
-import { type FeeCapOptions, feeCapOf } from '../../money/fee-cap.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
 import type { Proof } from '../../wallet/wallet.js';
 import type { ChallengeInput, PaidOutcome, ProtocolAdapter, RetryRequest } from '../adapter.js';
 import { createAssetRegistry, type KnownAsset } from './assets.js';
 import { decodeBase64Json } from './base64.js';
 import { fingerprint } from './fingerprint.js';
-import { lnbtcBindings } from './lnbtc.js';
+import type { X402Lightning } from './lightning.js';
 import { advertisesPaymentId, proofHeader } from './proof.js';
 import { outcomeOf } from './settle.js';
 import {
@@ -44,11 +43,11 @@ export interface X402AdapterOptions {
   /** Clock for the caches (ms since epoch). Default `Date.now`. */
   readonly now?: () => number;
   /**
-   * `lnbtc` offers (x402 `exact` on Lightning): the routing-fee cap put on each offer as
-   * `maxFee`, so the budget reserves amount + fee and the wallet never pays a larger fee.
-   * Default: 1% of the amount + 10 sat (the one Lightning default, `defaultFeeCap`).
+   * x402 `exact` on Lightning (`lnbtc` offers): `x402Lightning()` turns it on (with its
+   * routing-fee cap). Off by default in `@stipend/client/x402`, so an EVM-only app does not
+   * bundle it; the drop-in `createPayingFetch` of `@stipend/client` turns it on.
    */
-  readonly lightning?: FeeCapOptions;
+  readonly lightning?: X402Lightning;
 }
 
 const PROTOCOL = 'x402';
@@ -109,7 +108,7 @@ export function x402Adapter(options: X402AdapterOptions = {}): ProtocolAdapter {
   const rememberForMs = options.rememberForMs ?? 10 * 60_000;
   const maxRoutes = options.maxRoutes ?? 256;
   const preauthorizeTtlMs = options.preauthorizeTtlMs ?? 60_000;
-  const feeCap = feeCapOf(options.lightning, 'x402Adapter({ lightning })');
+  const lightning = options.lightning;
   /** idempotency key + offer id → the proof headers sent, while the payload is valid. */
   const signed = new Map<string, { headers: Record<string, string>; validUntil: number }>();
   /** Which cache entry a proof used, so its outcome can retire it. */
@@ -134,14 +133,19 @@ export function x402Adapter(options: X402AdapterOptions = {}): ProtocolAdapter {
     },
 
     async parse(input) {
-      const context: TermsContext = { input, registry, feeCap };
+      const context: TermsContext = lightning
+        ? { input, registry, lightning }
+        : { input, registry };
       const header = input.headers.get('payment-required');
       if (header !== null) {
         const decoded = decode(() => decodeBase64Json(header), 'PAYMENT-REQUIRED');
         if ((decoded as { x402Version?: unknown } | null)?.x402Version === 1) {
           return offersFromV1(decoded, context);
         }
-        return offersFromV2(decoded, { ...context, lnbtc: await lnbtcBindings(decoded, input) });
+        return offersFromV2(
+          decoded,
+          lightning ? { ...context, lnbtc: await lightning.bindings(decoded, input) } : context,
+        );
       }
       const plain = input.headers.get('x-payment-required');
       if (plain !== null) {

@@ -10,5 +10,6 @@ export {
   type KnownAsset,
   X402_KNOWN_ASSETS,
 } from './assets.js';
+export { type X402Lightning, x402Lightning } from './lightning.js';
 export { classifyReason } from './settle.js';
 export type { X402Form, X402OfferRaw } from './terms.js';

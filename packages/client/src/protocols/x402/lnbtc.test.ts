@@ -17,6 +17,7 @@ import type { ChallengeInput, RetryRequest } from '../adapter.js';
 import { x402Adapter } from './adapter.js';
 import { decodeBase64Json } from './base64.js';
 import { b64, challenge } from './fixtures.test-helpers.js';
+import { x402Lightning } from './lightning.js';
 import { LNBTC_NETWORKS, type LnbtcRequestView, lnbtcBindings } from './lnbtc.js';
 import type { X402OfferRaw } from './terms.js';
 
@@ -71,7 +72,7 @@ const proofOf = (offer: PaymentOffer, preimage: unknown): Proof => ({
 
 describe('lnbtc offers (x402 exact on Lightning)', () => {
   it('reads the spec example into an x402:exact offer in msat with the one fee cap', async () => {
-    const [offer] = await x402Adapter().parse(input([spec()]));
+    const [offer] = await x402Adapter({ lightning: x402Lightning() }).parse(input([spec()]));
     expect(offer).toMatchObject({
       protocol: 'x402',
       scheme: 'exact',
@@ -89,8 +90,13 @@ describe('lnbtc offers (x402 exact on Lightning)', () => {
     expect(raw.requirement).toEqual(LNBTC_SPEC_REQUIREMENT);
   });
 
+  it('is opt-in: x402Adapter() without x402Lightning() refuses an lnbtc offer, naming the option', async () => {
+    const text = await refusal(Promise.resolve(x402Adapter().parse(input([spec()]))));
+    expect(text).toContain('x402Adapter({ lightning: x402Lightning() })');
+  });
+
   it('takes maxFee from x402Adapter({ lightning })', async () => {
-    const adapter = x402Adapter({ lightning: { maxFeeMsat: 777n } });
+    const adapter = x402Adapter({ lightning: x402Lightning({ maxFeeMsat: 777n }) });
     const [offer] = await adapter.parse(input([spec()]));
     expect(offer!.maxFee?.value).toBe(777n);
   });
@@ -212,9 +218,11 @@ describe('lnbtc offers (x402 exact on Lightning)', () => {
   it.each(hostile)('refuses %s before anything is paid', async (_name, mutate, words) => {
     const requirement = spec();
     mutate(requirement);
-    expect(await refusal(Promise.resolve(x402Adapter().parse(input([requirement]))))).toContain(
-      words,
-    );
+    expect(
+      await refusal(
+        Promise.resolve(x402Adapter({ lightning: x402Lightning() }).parse(input([requirement]))),
+      ),
+    ).toContain(words);
   });
 
   it.each(LNBTC_CLIENT_INVOICE_CASES.map((c) => [c.id, c] as const))(
@@ -222,7 +230,9 @@ describe('lnbtc offers (x402 exact on Lightning)', () => {
     async (_id, vector) => {
       const requirement = spec();
       requirement.extra.invoice = vector.invoice;
-      const text = await refusal(Promise.resolve(x402Adapter().parse(input([requirement]))));
+      const text = await refusal(
+        Promise.resolve(x402Adapter({ lightning: x402Lightning() }).parse(input([requirement]))),
+      );
       expect(text).toContain(
         vector.error === 'invalid_exact_lnbtc_invoice_expired' ? 'expired' : 'future',
       );
@@ -231,37 +241,55 @@ describe('lnbtc offers (x402 exact on Lightning)', () => {
 
   it('refuses an invoice at the end of its expiry (open question client-expiry-boundary: reject)', async () => {
     const text = await refusal(
-      Promise.resolve(x402Adapter().parse(input([spec()], { now: LNBTC_TEST_NOW + 300 }))),
+      Promise.resolve(
+        x402Adapter({ lightning: x402Lightning() }).parse(
+          input([spec()], { now: LNBTC_TEST_NOW + 300 }),
+        ),
+      ),
     );
     expect(text).toContain('expired');
   });
 
   it('refuses an invoice bound to another URL (the request for article B)', async () => {
     const url = 'https://api.example.com/article/B';
-    expect(await refusal(Promise.resolve(x402Adapter().parse(input([spec()], { url }))))).toContain(
-      'not the hash of this request',
-    );
+    expect(
+      await refusal(
+        Promise.resolve(
+          x402Adapter({ lightning: x402Lightning() }).parse(input([spec()], { url })),
+        ),
+      ),
+    ).toContain('not the hash of this request');
   });
 
   it('refuses when resource.url is not the URL requested', async () => {
     const resourceUrl = 'https://api.example.com/article/B';
     expect(
-      await refusal(Promise.resolve(x402Adapter().parse(input([spec()], { resourceUrl })))),
+      await refusal(
+        Promise.resolve(
+          x402Adapter({ lightning: x402Lightning() }).parse(input([spec()], { resourceUrl })),
+        ),
+      ),
     ).toContain('resource.url');
   });
 
   it('refuses a request whose body it cannot see (POST without the request view)', async () => {
     expect(
-      await refusal(Promise.resolve(x402Adapter().parse(input([spec()], { method: 'POST' })))),
+      await refusal(
+        Promise.resolve(
+          x402Adapter({ lightning: x402Lightning() }).parse(input([spec()], { method: 'POST' })),
+        ),
+      ),
     ).toContain('body of this POST request is not known');
   });
 
   it('refuses bound headers whose sent values it cannot see', async () => {
     const requirement = spec();
     requirement.extra.requestBindingParams = { headers: ['accept'] };
-    expect(await refusal(Promise.resolve(x402Adapter().parse(input([requirement]))))).toContain(
-      'headers (accept)',
-    );
+    expect(
+      await refusal(
+        Promise.resolve(x402Adapter({ lightning: x402Lightning() }).parse(input([requirement]))),
+      ),
+    ).toContain('headers (accept)');
   });
 
   it('binds the body and headers the request view gives (POST vector body-json-compact)', async () => {
@@ -363,14 +391,14 @@ describe('lnbtc offers (x402 exact on Lightning)', () => {
   it('keeps the other offers when an lnbtc offer is refused', async () => {
     const bad = spec();
     bad.amount = '1';
-    const [offer] = await x402Adapter().parse(input([bad, spec()]));
+    const [offer] = await x402Adapter({ lightning: x402Lightning() }).parse(input([bad, spec()]));
     expect(offer?.amount.value).toBe(25_000n);
   });
 });
 
 describe('the lnbtc proof and its outcome', () => {
   it('sends only the preimage, lowercase, with the accepted requirement echoed exactly', async () => {
-    const adapter = x402Adapter();
+    const adapter = x402Adapter({ lightning: x402Lightning() });
     const [offer] = await adapter.parse(input([spec()]));
     const headers = adapter.proofHeaders(
       offer!,
@@ -388,7 +416,7 @@ describe('the lnbtc proof and its outcome', () => {
     ['no preimage', undefined],
     ['a non-hex preimage', 'z'.repeat(64)],
   ])('refuses to build a proof from %s', async (_name, preimage) => {
-    const adapter = x402Adapter();
+    const adapter = x402Adapter({ lightning: x402Lightning() });
     const [offer] = await adapter.parse(input([spec()]));
     let error: unknown;
     try {
@@ -400,7 +428,7 @@ describe('the lnbtc proof and its outcome', () => {
   });
 
   it('a 402 after the preimage was sent is money moved, never released', async () => {
-    const adapter = x402Adapter();
+    const adapter = x402Adapter({ lightning: x402Lightning() });
     const [offer] = await adapter.parse(input([spec()]));
     const proof = proofOf(offer!, LNBTC_SPEC_PREIMAGE);
     const refusedAgain = new Response('{}', {
@@ -430,7 +458,7 @@ describe('the lnbtc proof and its outcome', () => {
   });
 
   it('a receipt names the payment hash as its reference', async () => {
-    const adapter = x402Adapter();
+    const adapter = x402Adapter({ lightning: x402Lightning() });
     const [offer] = await adapter.parse(input([spec()]));
     const ok = new Response('ok', {
       headers: {
@@ -449,7 +477,7 @@ describe('the lnbtc proof and its outcome', () => {
   });
 
   it('never pre-authorizes lnbtc terms (an invoice is paid once)', async () => {
-    const adapter = x402Adapter();
+    const adapter = x402Adapter({ lightning: x402Lightning() });
     const [offer] = await adapter.parse(input([spec()]));
     adapter.remember!(offer!, proofOf(offer!, LNBTC_SPEC_PREIMAGE), retry, new Response('ok'));
     expect(adapter.preauthorize!(retry, Date.now())).toBeUndefined();

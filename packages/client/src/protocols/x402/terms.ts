@@ -9,13 +9,13 @@
 import { ChallengeParseError } from '../../errors/challenge.js';
 import { type DenyCode, type OfferDenial, PolicyDeniedError } from '../../errors/policy.js';
 import { parseDecimal } from '../../money/decimal.js';
-import { defaultFeeCap, type FeeCap } from '../../money/fee-cap.js';
 import { amount, type TokenUnit } from '../../money/unit.js';
 import { freezeOffer, type PaymentOffer } from '../../offer.js';
 import type { ChallengeInput } from '../adapter.js';
 import type { AssetRegistry, KnownAsset } from './assets.js';
 import { fingerprint } from './fingerprint.js';
-import { type LnbtcBindings, lnbtcOffer } from './lnbtc.js';
+import type { X402Lightning } from './lightning.js';
+import type { LnbtcBindings } from './lnbtc.js';
 import { toCaip2 } from './networks.js';
 import {
   firstIssue,
@@ -73,8 +73,8 @@ export interface TermsContext {
   readonly registry: AssetRegistry;
   /** `lnbtc`: each entry's request binding, computed from the request ({@link lnbtcBindings}). */
   readonly lnbtc?: LnbtcBindings;
-  /** `lnbtc`: the routing-fee cap put on offers as `maxFee`. Default: the one default cap. */
-  readonly feeCap?: FeeCap;
+  /** `lnbtc` on (`x402Adapter({ lightning: x402Lightning() })`); absent, `lnbtc` offers are refused. */
+  readonly lightning?: X402Lightning;
 }
 
 type Built =
@@ -240,6 +240,12 @@ function fromRequirement(entry: unknown, context: TermsContext, origin: Origin):
   }
   if (network.startsWith('lnbtc:')) {
     if (origin.form !== 'v2') return deny('no_offers', 'lnbtc offers exist only in x402 v2');
+    if (!context.lightning) {
+      return deny(
+        'no_offers',
+        'x402 on Lightning (lnbtc) is off: pass x402Adapter({ lightning: x402Lightning() }), or use the drop-in createPayingFetch of @stipend/client',
+      );
+    }
     const common = {
       form: origin.form,
       x402Version: origin.version,
@@ -247,11 +253,11 @@ function fromRequirement(entry: unknown, context: TermsContext, origin: Origin):
       ...(origin.resource ? { resource: origin.resource } : {}),
       ...(origin.extensions ? { extensions: origin.extensions } : {}),
     };
-    return lnbtcOffer(entry as Record<string, unknown>, {
+    return context.lightning.offer(entry as Record<string, unknown>, {
       input: context.input,
       bindings: context.lnbtc,
       resource: origin.resource,
-      feeCap: context.feeCap ?? defaultFeeCap,
+      feeCap: context.lightning.feeCap,
       id,
       raw: common,
     });
