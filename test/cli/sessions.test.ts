@@ -1,31 +1,36 @@
 /**
  * `stipend sessions` end to end, in-process from the sources: `stipend fetch` opens a
  * Lightning session on the testkit's `lightning/session` seller (an aperture stand-in over the
- * simulator) and the next runs use it from `sessions.json`; `stipend sessions` lists it,
+ * simulator) and the next runs use it from `sessions.jsonl` (the session journal of
+ * `@stipend/stores/file`); `stipend sessions` lists it,
  * `stipend ledger` groups its records, `stipend sessions close` closes it with the refund
  * confirmed on the agent's own node. Money is compared three ways: the CLI's outputs, the
  * seller's books, the rail (the simulator).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLightningNetwork } from '@stipend/testkit/lightning';
+import {
+  createLightningNetwork,
+  type LndRestStandIn,
+  startLndRestStandIn,
+} from '@stipend/testkit/lightning';
 import { type LightningSessionServer, startLightningSessionServer } from '@stipend/testkit/mpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../packages/cli/src/io.js';
 import { main } from '../../packages/cli/src/main.js';
 import { memoryIo } from '../../packages/cli/src/test-io.test-helpers.js';
-import { type AgentLnd, startAgentLnd } from './lnd-invoices.fixture.js';
 
 const network = createLightningNetwork();
 const agent = network.createNode({ alias: 'agent' });
 let server: LightningSessionServer;
-let lnd: AgentLnd;
+// The agent's LND over REST: pays, and issues and looks up the return invoice of the refund.
+let lnd: LndRestStandIn;
 let home: string;
 
 beforeAll(async () => {
   server = await startLightningSessionServer({ network, priceSats: 2n, depositSats: 40n });
-  lnd = await startAgentLnd(network, agent);
+  lnd = await startLndRestStandIn(network, { node: agent });
   home = mkdtempSync(join(tmpdir(), 'stipend-sessions-e2e-'));
   writeFileSync(
     join(home, 'policy.json'),
@@ -57,6 +62,21 @@ async function stipend(...args: string[]) {
   const code = await main(args, io);
   return { code, out: io.out(), err: io.err() };
 }
+
+/** The ledger's records as `stipend ledger --export jsonl` prints them (amounts as strings). */
+const ledgerRecords = async () =>
+  (await stipend('ledger', '--export', 'jsonl')).out
+    .split('\n')
+    .filter(Boolean)
+    .map(
+      (line) =>
+        JSON.parse(line) as {
+          id: string;
+          purchaseKey: string;
+          status: string;
+          reservedUsdMicros: string;
+        },
+    );
 
 const agentPayments = () =>
   network.payments.filter((p) => p.payer === 'agent' && p.status === 'succeeded');
@@ -125,11 +145,69 @@ describe('stipend sessions', () => {
     expect(again.out).toContain('Nothing to close');
   }, 60_000);
 
-  it('secrets never reach an output: the bearer preimage is in sessions.json only', async () => {
-    const file = JSON.parse(readFileSync(join(home, 'sessions.json'), 'utf8'));
-    const secrets = Object.values(
-      file.sessions as Record<string, { secret?: Record<string, string> }>,
-    ).flatMap((s) => Object.values(s.secret ?? {}));
+  it('stipend reconcile never releases or touches an open session’s deposit: it stays held, counted and at the seller', async () => {
+    const opened = await stipend('fetch', `${server.url}generate?n=reconcile`);
+    expect(opened.code, opened.err).toBe(EXIT.ok);
+    const [view] = JSON.parse((await stipend('sessions', '--json')).out).sessions.filter(
+      (s: { state: string }) => s.state === 'open',
+    );
+    expect(view).toBeDefined();
+    const records = async () =>
+      (await ledgerRecords()).filter((r) => r.purchaseKey === `session:${view.id}`);
+    const deposit = (await records()).find((r) => r.reservedUsdMicros !== '0');
+    expect(deposit).toMatchObject({ status: 'held' });
+    const before = { ledger: await records(), rail: agentPayments().length };
+    const heldBefore = JSON.parse((await stipend('ledger', '--json')).out).sessions.find(
+      (t: { id: string }) => t.id === view.id,
+    ).heldUsdMicros;
+    // The deposit and its routing-fee cap: what the deposit record reserved.
+    expect(heldBefore).toMatchObject({ value: deposit!.reservedUsdMicros });
+    expect(BigInt(heldBefore.value)).toBeGreaterThanOrEqual(40_000n);
+
+    const plain = await stipend('reconcile');
+    expect(plain.code, plain.err).toBe(EXIT.ok);
+    for (const as of ['void', 'paid']) {
+      const byHand = await stipend('reconcile', '--resolve', `${deposit!.id}=${as}`);
+      expect(byHand.code).toBe(EXIT.error);
+      expect(byHand.err).toContain(
+        `belongs to payment session ${view.id}, which reconcile never settles`,
+      );
+      expect(byHand.err).toContain(`stipend sessions close ${view.id}`);
+    }
+
+    // Nothing moved: the ledger's session records, the budget's hold, the session, the seller, the rail.
+    expect(await records()).toEqual(before.ledger);
+    const after = JSON.parse((await stipend('ledger', '--json')).out);
+    expect(after.sessions.find((t: { id: string }) => t.id === view.id)).toMatchObject({
+      state: 'open',
+      heldUsdMicros: heldBefore,
+    });
+    const stored = JSON.parse((await stipend('sessions', '--json')).out).sessions.find(
+      (s: { id: string }) => s.id === view.id,
+    );
+    expect(stored).toMatchObject({ state: 'open', deposit: view.deposit, spent: view.spent });
+    expect(agentPayments()).toHaveLength(before.rail);
+    const books = [...server.sessions.values()].find((b) => b.status !== 'closed');
+    expect(books).toBeDefined();
+    // The session is still usable, and closes with its refund as usual.
+    expect((await stipend('fetch', `${server.url}generate?n=after`)).code).toBe(EXIT.ok);
+    expect(agentPayments()).toHaveLength(before.rail);
+    const closed = await stipend('sessions', 'close', view.id);
+    expect(closed.code, closed.err).toBe(EXIT.ok);
+    expect(closed.out).toContain('refunded 36 sat (confirmed on your node)');
+  }, 60_000);
+
+  it('secrets never reach an output: the bearer preimage is in sessions.jsonl only', async () => {
+    const file = join(home, 'sessions.jsonl');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // Journal lines `{ o, w, e: { t: 'p', record } }`, one per write of a session.
+    const records = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (line) => (JSON.parse(line) as { e: { record: { secret?: Record<string, string> } } }).e,
+      );
+    const secrets = records.flatMap((entry) => Object.values(entry.record.secret ?? {}));
     expect(secrets.length).toBeGreaterThan(0);
     const outputs = [
       await stipend('sessions'),
@@ -148,7 +226,7 @@ describe('stipend sessions', () => {
     const unknown = await stipend('sessions', 'close', 'ses_nope');
     expect(unknown.code).toBe(EXIT.error);
     expect(unknown.err).toMatch(
-      /no session ses_nope in .*sessions\.json .*; stipend sessions lists them/,
+      /no session ses_nope in .*sessions\.jsonl .*; stipend sessions lists them/,
     );
     const both = await stipend('sessions', 'close', 'ses_nope', '--all');
     expect(both.err).toMatch(/a session id or --all, not both/);

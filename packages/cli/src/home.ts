@@ -38,7 +38,10 @@ export function homeFiles(env: Readonly<Record<string, string | undefined>>): {
   readonly policy: string;
   readonly ledger: string;
   readonly credentials: string;
-  /** The payment sessions (MPP `lightning` sessions) kept open between runs. */
+  /**
+   * The payment sessions (MPP `lightning` sessions) kept open between runs: the journal of
+   * `@stipend/stores/file`'s `fileSessionStore` (JSON lines, mode 0600: it holds the bearer).
+   */
   readonly sessions: string;
 } {
   const dir = stipendHome(env);
@@ -48,6 +51,6 @@ export function homeFiles(env: Readonly<Record<string, string | undefined>>): {
     policy: join(dir, 'policy.json'),
     ledger: env.STIPEND_LEDGER || join(dir, 'ledger.jsonl'),
     credentials: join(dir, 'l402-credentials.json'),
-    sessions: join(dir, 'sessions.json'),
+    sessions: join(dir, 'sessions.jsonl'),
   };
 }

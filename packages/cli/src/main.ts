@@ -30,7 +30,7 @@ Usage:
   stipend help wallets               how to configure wallets
 
 Files live in ~/.config/stipend (or $STIPEND_HOME): wallets.json, policy.json, ledger.jsonl,
-sessions.json.
+sessions.jsonl.
 HTTP(S)_PROXY and NO_PROXY are honoured.
 `;
 

@@ -18,7 +18,7 @@ import {
 } from '../ledger/report.js';
 import { renderSessionTotals, sessionTotals } from '../ledger/sessions-report.js';
 import { toJsonOutput } from '../output/json.js';
-import { readSessionFile } from '../sessions/file-store.js';
+import { listSessions } from '../sessions/list.js';
 import { sessionAmount } from '../sessions/render.js';
 
 export const LEDGER_HELP = `Usage: stipend ledger [options]
@@ -26,7 +26,7 @@ export const LEDGER_HELP = `Usage: stipend ledger [options]
 Shows what the ledger records: first the purchases held because their outcome is unknown
 (with the reference to look them up; stipend reconcile settles them), then payments and USD
 spent per host and rail, then payment sessions (deposit, spent, refunded; the refund comes
-from sessions.json beside the ledger's default place).
+from sessions.jsonl beside the ledger's default place).
 
 Options:
       --ledger <file>          the ledger (default ~/.config/stipend/ledger.jsonl, or STIPEND_LEDGER)
@@ -83,7 +83,7 @@ export async function ledgerCommand(args: readonly string[], io: CliIo): Promise
   } catch (error) {
     throw new CliError(`Cannot read the ledger: ${(error as Error).message}`);
   }
-  const sessions = readSessionsQuietly(homeFiles(io.env).sessions);
+  const sessions = await readSessionsQuietly(homeFiles(io.env).sessions);
   if (values.export === 'jsonl') {
     io.stdout.write(formatJsonl(records));
   } else if (values.export === 'csv') {
@@ -116,10 +116,10 @@ export async function ledgerCommand(args: readonly string[], io: CliIo): Promise
   return EXIT.ok;
 }
 
-/** The session file, for the refunds the ledger cannot know; empty when unreadable. */
-function readSessionsQuietly(file: string): ReadonlyMap<string, SessionRecord> {
+/** The session journal, for the refunds the ledger cannot know; empty when unreadable. */
+async function readSessionsQuietly(file: string): Promise<ReadonlyMap<string, SessionRecord>> {
   try {
-    return readSessionFile(file);
+    return new Map((await listSessions(file)).map((record) => [record.id, record]));
   } catch {
     return new Map();
   }

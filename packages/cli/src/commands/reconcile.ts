@@ -8,13 +8,15 @@ import type { SpendRecord } from '@stipend/client';
 import { parse } from '../args.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
 import { heldRecords } from '../ledger/report.js';
+import { isSessionRecord } from '../ledger/sessions-report.js';
 import { toJsonOutput } from '../output/json.js';
 
 export const RECONCILE_HELP = `Usage: stipend reconcile [options]
 
 Settles the purchases held because their outcome is unknown (stipend ledger lists them):
 asks each configured wallet whether the payment went through — paid ones are booked as
-spent, failed ones release their budget — and leaves the others held.
+spent, failed ones release their budget — and leaves the others held. The deposit of an
+open payment session is not one of them: stipend sessions close settles it.
 
 When you know the answer yourself (you checked the chain, your node or the seller), record
 it: --resolve <record>=paid books it as spent; --resolve <record>=void says nothing moved and
@@ -104,6 +106,17 @@ export async function reconcileCommand(args: readonly string[], io: CliIo): Prom
   try {
     const held = heldRecords(session.ledger.list());
     for (const resolution of resolutions) {
+      const named = session.ledger.get(resolution.id);
+      if (named && isSessionRecord(named)) {
+        // A session's deposit is at the seller until the session closes: only the close's
+        // refund, confirmed on your node, settles it (never a reconcile, never a person's word).
+        const id = named.purchaseKey.slice('session:'.length);
+        throw new CliError(
+          `stipend reconcile: ${resolution.id} belongs to payment session ${id}, which reconcile never settles ` +
+            `(its deposit stays counted until the session closes): stipend sessions close ${id} ` +
+            'refunds what was not spent and books the rest',
+        );
+      }
       if (!held.some((record) => record.id === resolution.id)) {
         throw new CliError(
           `stipend reconcile: ${resolution.id} is not a held record in ${session.ledger.path}` +

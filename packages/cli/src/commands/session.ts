@@ -11,6 +11,7 @@ import {
   type OfferSummary,
   type PayingFetch,
 } from '@stipend/client';
+import { type FileSessionStore, fileSessionStore } from '@stipend/stores/file';
 import { cliApprover } from '../approve/approver.js';
 import { homeFiles } from '../home.js';
 import { type NodeFetch, nodeFetch } from '../http/node-fetch.js';
@@ -19,7 +20,6 @@ import { withHistory } from '../ledger/history-budget.js';
 import { type JsonlLedger, openJsonlLedger } from '../ledger/jsonl.js';
 import { createProgress, followPayments, type Progress } from '../output/progress.js';
 import { type LoadedPolicy, loadPolicy } from '../policy/load.js';
-import { type FileSessionStore, fileSessionStore } from '../sessions/file-store.js';
 import { buildPayingParts, type PayingParts } from '../wallets/build.js';
 import { fileCredentialStore } from '../wallets/credential-file.js';
 import { loadWalletSettings, type WalletSettings } from '../wallets/settings.js';
@@ -42,13 +42,19 @@ export interface PayingSession {
   readonly ledger: JsonlLedger;
   readonly policy: LoadedPolicy;
   readonly http: NodeFetch;
-  /** Where payment sessions are kept between runs (`sessions.json` in the stipend directory). */
+  /**
+   * Where payment sessions are kept between runs: `sessions.jsonl` in the stipend directory,
+   * a journal of `@stipend/stores/file` (closed by {@link PayingSession.close}).
+   */
   readonly sessions: FileSessionStore;
   /** The offers of every 402 read so far (secret-free summaries). */
   readonly offersSeen: OfferSummary[];
   /** The progress line on stderr (silent unless stderr is a terminal). */
   readonly progress: Progress;
-  /** Ends every connection and the progress line: nothing is left to keep the process alive. */
+  /**
+   * Ends every connection, the progress line and the session journal: nothing is left to keep
+   * the process alive.
+   */
   close(): Promise<void>;
 }
 
@@ -125,7 +131,7 @@ export function openSession(io: CliIo, flags: SessionFlags): PayingSession {
     close: async () => {
       unfollow();
       progress.stop();
-      await http.close();
+      await Promise.all([http.close(), sessions.close()]);
     },
   };
 }

@@ -10,7 +10,7 @@ import { parse } from '../args.js';
 import { homeFiles } from '../home.js';
 import { CliError, type CliIo, EXIT } from '../io.js';
 import { toJson } from '../output/json.js';
-import { readSessionFile } from '../sessions/file-store.js';
+import { listSessions } from '../sessions/list.js';
 import { closeLine, renderSessions, sessionView } from '../sessions/render.js';
 
 export const SESSIONS_HELP = `Usage: stipend sessions [--json]
@@ -18,7 +18,7 @@ export const SESSIONS_HELP = `Usage: stipend sessions [--json]
 
 Lists the payment sessions stipend fetch opened (a deposit paid once, then calls that pay
 nothing each; the unspent deposit comes back on close): session, origin, method, state,
-deposit, spent, refunded, when opened and last used. They live in sessions.json in the
+deposit, spent, refunded, when opened and last used. They live in sessions.jsonl in the
 stipend directory (~/.config/stipend, or $STIPEND_HOME).
 
 close asks the seller to close the session and waits for the refund to reach your own node;
@@ -76,7 +76,7 @@ export async function sessionsCommand(args: readonly string[], io: CliIo): Promi
         EXIT.usage,
       );
     }
-    const sessions = [...readSessions(file).values()].sort((a, b) => a.createdAt - b.createdAt);
+    const sessions = await listSessions(file);
     io.stdout.write(
       flags.json
         ? `${toJson({ file, sessions: sessions.map(sessionView) })}\n`
@@ -105,7 +105,7 @@ export async function sessionsCommand(args: readonly string[], io: CliIo): Promi
       EXIT.usage,
     );
   }
-  const stored = readSessions(file);
+  const stored = new Map((await listSessions(file)).map((record) => [record.id, record]));
   if (id !== undefined && !stored.has(id)) {
     const known = [...stored.keys()];
     throw new CliError(
@@ -156,12 +156,4 @@ export async function sessionsCommand(args: readonly string[], io: CliIo): Promi
     for (const result of results) io.stdout.write(`${closeLine(result)}\n`);
   }
   return results.every((result) => result.state === 'closed') ? EXIT.ok : EXIT.error;
-}
-
-function readSessions(file: string) {
-  try {
-    return readSessionFile(file);
-  } catch (error) {
-    throw new CliError(`Cannot read the sessions: ${(error as Error).message}`);
-  }
 }

@@ -23,7 +23,7 @@ export interface SessionTotal {
   /** Uses: the unit price each (atomic units). */
   readonly spentAtomic: bigint;
   readonly uses: number;
-  /** What came back, from the session file (`undefined` when the file does not know it). */
+  /** What came back, from the session store (`undefined` when the store does not know it). */
   readonly refundedAtomic: bigint | undefined;
   /** The unit key of the amounts (`lightning:msat`). */
   readonly unit: string;
@@ -50,12 +50,15 @@ export function isSessionRecord(record: SpendRecord): boolean {
 
 /**
  * Groups the session records of a ledger per session, oldest first. `sessions` (the session
- * file) adds what the ledger cannot know: the refund confirmed on the client's node.
+ * store's records by id) adds what the ledger cannot know: the refund confirmed on the
+ * client's node.
  *
  * @example
  * ```ts
+ * import { fileSessionStore } from '@stipend/stores/file';
  * import { sessionTotals } from './sessions-report.js';
- * sessionTotals(records, readSessionFile(file))[0]; // { id: 'ses_…', depositAtomic: 40000n, … }
+ * const stored = await fileSessionStore('/home/me/.config/stipend/sessions.jsonl').list();
+ * sessionTotals(records, new Map(stored.map((s) => [s.id, s])))[0]; // { id: 'ses_…', depositAtomic: 40000n, … }
  * ```
  */
 export function sessionTotals(
@@ -108,8 +111,10 @@ export function sessionTotals(
  *
  * @example
  * ```ts
+ * import { listSessions } from '../sessions/list.js';
  * import { renderSessionTotals } from './sessions-report.js';
- * console.log(renderSessionTotals(records, readSessionFile(file)));
+ * const stored = await listSessions('/home/me/.config/stipend/sessions.jsonl');
+ * console.log(renderSessionTotals(records, new Map(stored.map((s) => [s.id, s]))));
  * ```
  */
 export function renderSessionTotals(

@@ -50,7 +50,7 @@ describe('session outputs', () => {
   it('secrets never reach an output: views and tables leave the bearer out', () => {
     const secret = open.secret!.bearer!;
     expect(JSON.stringify(sessionView(open))).not.toContain(secret);
-    expect(renderSessions([open], 'sessions.json')).not.toContain(secret);
+    expect(renderSessions([open], 'sessions.jsonl')).not.toContain(secret);
     expect(sessionView(open)).toMatchObject({
       deposit: { value: '40000', unit: 'lightning:msat', display: '40 sat' },
       openedAt: '2026-01-15T12:00:00Z',

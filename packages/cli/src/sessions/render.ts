@@ -89,7 +89,7 @@ const STATE_WORDS: Readonly<Record<SessionInfo['state'], string>> = {
  * @example
  * ```ts
  * import { renderSessions } from './render.js';
- * console.log(renderSessions(await store.list(), 'sessions.json'));
+ * console.log(renderSessions(await store.list(), 'sessions.jsonl'));
  * ```
  */
 export function renderSessions(sessions: readonly SessionRecord[], file: string): string {

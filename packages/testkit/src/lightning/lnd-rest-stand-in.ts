@@ -1,20 +1,25 @@
 /**
  * An LND-REST-protocol stand-in over the simulated Lightning network, so that a process other
- * than the one running the simulator (the `stipend` command, say) can pay its invoices with a
- * stock LND REST client. It speaks only the wire protocol of the routes a paying wallet uses
- * — it is NOT LND: no channels, no routing, no TLS.
+ * than the one running the simulator (the `stipend` command, say) can pay its invoices, and
+ * take a session's refund on its own node, with a stock LND REST client. It speaks LND's REST
+ * wire protocol (paths, macaroon header, grpc-gateway JSON) for the routes a paying wallet
+ * uses, and answers them from the simulator: it is NOT LND (no channels, no routing, no TLS).
  *
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { addInvoice, type LndRestAnswer, lookupInvoice } from './lnd-rest-stand-in-invoices.js';
 import { LightningPaymentError } from './payment-error.js';
 import type { LightningNetwork, LightningNode } from './simulator.js';
 
 /** Options of {@link startLndRestStandIn}. */
 export interface LndRestStandInOptions {
-  /** The payer's node; its alias labels the payments in the simulator. */
+  /**
+   * The payer's node: its alias labels the payments in the simulator, and the invoice routes
+   * (AddInvoice, LookupInvoice) issue and look up its invoices. Without it they answer 501.
+   */
   readonly node?: LightningNode;
   /** The macaroon (hex) every request must carry in `Grpc-Metadata-macaroon`. Random by default. */
   readonly macaroonHex?: string;
@@ -53,8 +58,12 @@ const MAX_BODY_BYTES = 64 * 1024;
 /**
  * Starts an LND REST stand-in on 127.0.0.1 (free port) for the payer `node` of a simulated
  * network. Routes: `POST /v2/router/send` (SendPaymentV2: newline-delimited JSON, the final
- * update), `GET /v2/router/track/{hash}` (TrackPaymentV2, hash in URL-safe base64) and
- * `GET /v1/getinfo`. Every request must carry the macaroon in `Grpc-Metadata-macaroon`.
+ * update), `GET /v2/router/track/{hash}` (TrackPaymentV2, hash in URL-safe base64),
+ * `POST /v1/invoices` (AddInvoice: `r_hash` base64, `payment_request`) and
+ * `GET /v1/invoice/{hash hex}` (LookupInvoice: `state` OPEN/ACCEPTED/SETTLED/CANCELED,
+ * `amt_paid_msat`, `creation_date`, `expiry`) on the payer's own node,
+ * `GET /v1/balance/channels` and `GET /v1/getinfo`. Every request must carry the macaroon in
+ * `Grpc-Metadata-macaroon`.
  *
  * @example
  * ```ts
@@ -175,15 +184,32 @@ export async function startLndRestStandIn(
       send(res, 401, [{ code: 2, message: 'verification failed: signature mismatch' }]);
       return;
     }
-    if (req.method === 'POST' && url.pathname === '/v2/router/send') {
-      let body: unknown;
+    let body: unknown = null;
+    if (req.method === 'POST') {
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
       } catch {
         send(res, 400, [{ code: 3, message: 'the body is not JSON' }]);
         return;
       }
+    }
+    if (req.method === 'POST' && url.pathname === '/v2/router/send') {
       await sendPayment(body, res);
+      return;
+    }
+    const answer = (reply: LndRestAnswer) => send(res, reply.status, [reply.body]);
+    const node = options.node;
+    const noNode = {
+      status: 501,
+      body: { code: 12, message: 'this stand-in has no node of its own: start it with { node }' },
+    };
+    if (req.method === 'POST' && url.pathname === '/v1/invoices') {
+      answer(node ? addInvoice(node, body) : noNode);
+      return;
+    }
+    const invoice = /^\/v1\/invoice\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && invoice) {
+      answer(node ? lookupInvoice(node, invoice[1]!) : noNode);
       return;
     }
     const track = /^\/v2\/router\/track\/([^/]+)$/.exec(url.pathname);
