@@ -12,7 +12,6 @@ import {
   createPayingFetch,
   fixedPriceSource,
   parseWwwAuthenticateLenient,
-  type SpendPolicy,
   tempoSessionMethod,
 } from '@stipend/client';
 import { devAccount } from '@stipend/testkit/chain';
@@ -25,31 +24,11 @@ import {
 import { tempoSessionWallet } from '@stipend/wallet-evm';
 import type { LocalAccount } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempoPolicy } from './tempo-helpers.js';
 
 const payee = devAccount(6);
 let node: TempoNode;
 let server: MppxSessionServer;
-
-const PATH_USD_UNIT = 'eip155:31337/0x20c0000000000000000000000000000000000000';
-
-/**
- * `maxDeposit` in pathUSD base units as well as USD: the engine hands a method only a native cap
- * to open "at min(suggested, cap)" (a USD cap alone refuses a larger suggestion outright).
- */
-function policy(maxDepositUsd = '0.50'): SpendPolicy {
-  const native = BigInt(Math.round(Number(maxDepositUsd) * 1e6));
-  return {
-    global: {
-      maxPerRequest: { usd: '0.02' },
-      limits: [{ usd: '10', window: { calendar: 'day' } }],
-    },
-    hosts: {
-      '127.0.0.1': {
-        maxDeposit: { usd: maxDepositUsd, native: [{ unit: PATH_USD_UNIT, max: native }] },
-      },
-    },
-  };
-}
 
 function setup(
   account: LocalAccount,
@@ -66,7 +45,7 @@ function setup(
   const method = tempoSessionMethod(options.escrows ? { escrows: options.escrows } : {});
   const payingFetch = createPayingFetch({
     wallets: [wallet],
-    policy: policy(options.maxDepositUsd),
+    policy: tempoPolicy(options.maxDepositUsd),
     prices: fixedPriceSource({}),
     budget,
     ledger,

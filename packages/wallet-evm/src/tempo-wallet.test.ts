@@ -132,6 +132,69 @@ describe('tempoSessionWallet vouchers', () => {
     expect(wallet.tempoChannels.channel(ch.channelId)?.signed).toBe(40n);
   });
 
+  it('voucher_never_below_one_sent: voucherAtLeast answers the highest of the count and every voucher signed, re-using its signature, under concurrency', async () => {
+    const ch = channelOf();
+    const signSpy: bigint[] = [];
+    const original = account.signTypedData;
+    const spied = {
+      ...account,
+      signTypedData: (async (p: { message: { cumulativeAmount: bigint } }) => {
+        signSpy.push(p.message.cumulativeAmount);
+        return original(p as never);
+      }) as unknown as typeof account.signTypedData,
+    };
+    const spiedWallet = tempoSessionWallet({ account: spied, client });
+    spiedWallet.tempoChannels.adopt(ch);
+    const answers = await Promise.all(
+      [30n, 10n, 20n, 40n, 40n].map((n) =>
+        spiedWallet.tempoChannels.voucherAtLeast(ch.channelId, n),
+      ),
+    );
+    // Serialised in call order: 30, then 30 again (not 10 or 20), then 40, then 40 again.
+    expect(answers.map((a) => a.cumulativeAmount)).toEqual([30n, 30n, 30n, 40n, 40n]);
+    expect(signSpy).toEqual([30n, 40n]);
+    expect(answers[1]!.signature).toBe(answers[0]!.signature);
+    expect(
+      await verifyTypedData({
+        address: account.address,
+        domain: tempoVoucherDomain(chain.id, TEMPO_CHANNEL_ESCROW),
+        types: TEMPO_VOUCHER_TYPES,
+        primaryType: 'Voucher',
+        message: { channelId: ch.channelId, cumulativeAmount: 30n },
+        signature: answers[2]!.signature,
+      }),
+    ).toBe(true);
+    const above = await spiedWallet.tempoChannels
+      .voucherAtLeast(ch.channelId, ch.deposit + 1n)
+      .catch((e: unknown) => e);
+    expect(isStipendError(above) && above.code).toBe('OFFER_MISMATCH');
+    expect(spiedWallet.tempoChannels.channel(ch.channelId)?.signed).toBe(40n);
+  });
+
+  it('adopt_keeps_what_was_signed: adopting a known channel again never lowers its highest voucher nor changes its deposit; a highest voucher past the deposit or an unpinned escrow is refused', async () => {
+    const wallet = tempoSessionWallet({ account, client });
+    const ch = channelOf(account, 1_000n);
+    wallet.tempoChannels.adopt({ ...ch, signed: 500n });
+    wallet.tempoChannels.adopt({ ...ch, deposit: 9_000n, signed: 100n });
+    expect(wallet.tempoChannels.channel(ch.channelId)).toMatchObject({
+      deposit: 1_000n,
+      signed: 500n,
+    });
+    const answer = await wallet.tempoChannels.voucherAtLeast(ch.channelId, 200n);
+    expect(answer.cumulativeAmount).toBe(500n);
+    const fresh = tempoSessionWallet({ account, client });
+    expect(() => fresh.tempoChannels.adopt({ ...ch, signed: 1_001n })).toThrow(/not within/);
+    const custom = '0x00000000000000000000000000000000000e5c20';
+    const elsewhere = { ...ch, escrow: custom as `0x${string}` };
+    const onCustom = {
+      ...elsewhere,
+      channelId: tempoChannelId(ch.descriptor, chain.id, custom),
+    };
+    expect(() => fresh.tempoChannels.adopt(onCustom)).toThrow(/does not use/);
+    const pinned = tempoSessionWallet({ account, client, escrows: [custom] });
+    expect(() => pinned.tempoChannels.adopt(onCustom)).not.toThrow();
+  });
+
   it("one_signer_per_channel: no voucher for a channel this wallet did not open, no adopting another signer's channel", async () => {
     const wallet = tempoSessionWallet({ account, client });
     await expect(wallet.tempoChannels.voucher(channelOf().channelId, 1n)).rejects.toThrow(

@@ -69,9 +69,25 @@ export interface TempoChannelSigner {
   readonly address: Address;
   /** Signs the cumulative voucher `cumulativeAmount` for `channelId` (rules in the module doc). */
   voucher(channelId: string, cumulativeAmount: bigint): Promise<Hex>;
+  /**
+   * The voucher to send for a use counted at `cumulativeAmount`: the highest of that amount and
+   * every voucher already signed for the channel, so concurrent callers never send a lower
+   * amount than one already sent. A new signature only when the amount is higher than the
+   * highest signed; otherwise the highest voucher again (its signature reused, or re-signed
+   * after a restart: EIP-712 signatures of a local account are deterministic). Never above the
+   * channel's deposit.
+   */
+  voucherAtLeast(
+    channelId: string,
+    cumulativeAmount: bigint,
+  ): Promise<{ readonly cumulativeAmount: bigint; readonly signature: Hex }>;
   /** The channel as known here, or undefined. */
   channel(channelId: string): TempoChannel | undefined;
-  /** Takes back a channel after a restart (its descriptor must name this signer). */
+  /**
+   * Takes back a channel after a restart (its descriptor must name this signer and hash to its
+   * id). A channel already known here keeps its own deposit (what this wallet signed) and the
+   * higher of the two highest vouchers.
+   */
   adopt(channel: TempoChannel): void;
   /** The escrow's state of a channel (zeros once closed). */
   state(channelId: string): Promise<{ settled: bigint; deposit: bigint; closeRequestedAt: number }>;
@@ -132,6 +148,8 @@ export function tempoSessionWallet(
   const validBefore = new Map<string, number | undefined>();
   /** Voucher signing per channel is serialised so "monotonic" holds under concurrency. */
   const chains = new Map<string, Promise<unknown>>();
+  /** The signature of each channel's highest voucher (memory only: never in a record). */
+  const highest = new Map<string, { readonly amount: bigint; readonly signature: Hex }>();
 
   const fail = (message: string, code: StipendErrorCode, paid = false) =>
     new WalletError({ walletId: id, message, paid, code });
@@ -273,6 +291,52 @@ export function tempoSessionWallet(
     };
   }
 
+  /** Runs `run` after every earlier voucher request of the channel (call order). */
+  function serialised<T>(channelId: string, run: (key: string) => Promise<T>): Promise<T> {
+    const key = channelId.toLowerCase();
+    const go = () => run(key);
+    const next = (chains.get(key) ?? Promise.resolve()).then(go, go);
+    chains.set(
+      key,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+
+  /** The channel a voucher is asked for, refused when unknown or when `amount` passes its deposit. */
+  function knownFor(key: string, channelId: string, amount: bigint): TempoChannel {
+    const known = channels.get(key);
+    if (!known) {
+      throw fail(
+        `No voucher for channel ${channelId}: this wallet did not open it (nor adopt it after a restart).`,
+        'OFFER_MISMATCH',
+      );
+    }
+    if (amount > known.deposit) {
+      throw fail(
+        `Refusing a voucher for ${amount}: the channel's deposit is ${known.deposit}.`,
+        'OFFER_MISMATCH',
+      );
+    }
+    return known;
+  }
+
+  /** Signs `amount` (≥ the highest signed, ≤ the deposit: checked by the callers) and records it. */
+  async function sign(key: string, known: TempoChannel, amount: bigint): Promise<Hex> {
+    const signature = await signTempoVoucher(account, {
+      chainId: known.chainId,
+      escrow: known.escrow,
+      channelId: known.channelId,
+      cumulativeAmount: amount,
+    });
+    const now = channels.get(key)!;
+    if (amount >= now.signed) {
+      channels.set(key, { ...now, signed: amount });
+      highest.set(key, { amount, signature });
+    }
+    return signature;
+  }
+
   const signer: TempoChannelSigner = {
     address,
     channel: (channelId) => channels.get(channelId.toLowerCase()),
@@ -295,50 +359,48 @@ export function tempoSessionWallet(
           'CONFIG_INVALID',
         );
       }
-      const known = channels.get(channel.channelId.toLowerCase());
-      channels.set(channel.channelId.toLowerCase(), {
-        ...channel,
+      if (!escrows.has(channel.escrow.toLowerCase())) {
+        throw fail(
+          `Channel ${channel.channelId} is on escrow ${channel.escrow}, which this wallet does not use (pin it with tempoSessionWallet({ escrows })); not adopted.`,
+          'CONFIG_INVALID',
+        );
+      }
+      if (channel.signed < 0n || channel.signed > channel.deposit || channel.deposit > UINT96_MAX) {
+        throw fail(
+          `Channel ${channel.channelId}: its highest voucher ${channel.signed} is not within its deposit ${channel.deposit}; not adopted.`,
+          'CONFIG_INVALID',
+        );
+      }
+      const key = channel.channelId.toLowerCase();
+      const known = channels.get(key);
+      channels.set(key, {
+        ...(known ?? channel),
         signed: known && known.signed > channel.signed ? known.signed : channel.signed,
       });
     },
     voucher(channelId, cumulativeAmount) {
-      const key = channelId.toLowerCase();
-      const run = async () => {
-        const known = channels.get(key);
-        if (!known) {
-          throw fail(
-            `No voucher for channel ${channelId}: this wallet did not open it.`,
-            'OFFER_MISMATCH',
-          );
-        }
-        if (cumulativeAmount > known.deposit) {
-          throw fail(
-            `Refusing a voucher for ${cumulativeAmount}: the channel's deposit is ${known.deposit}.`,
-            'OFFER_MISMATCH',
-          );
-        }
+      return serialised(channelId, async (key) => {
+        const known = knownFor(key, channelId, cumulativeAmount);
         if (cumulativeAmount < known.signed) {
           throw fail(
             `Refusing a voucher for ${cumulativeAmount}: ${known.signed} was already signed (vouchers are cumulative and never go down).`,
             'OFFER_MISMATCH',
           );
         }
-        const signature = await signTempoVoucher(account, {
-          chainId: known.chainId,
-          escrow: known.escrow,
-          channelId: known.channelId,
-          cumulativeAmount,
-        });
-        const now = channels.get(key)!;
-        if (cumulativeAmount > now.signed) channels.set(key, { ...now, signed: cumulativeAmount });
-        return signature;
-      };
-      const next = (chains.get(key) ?? Promise.resolve()).then(run, run);
-      chains.set(
-        key,
-        next.catch(() => {}),
-      );
-      return next;
+        return sign(key, known, cumulativeAmount);
+      });
+    },
+    voucherAtLeast(channelId, cumulativeAmount) {
+      return serialised(channelId, async (key) => {
+        const known = knownFor(key, channelId, cumulativeAmount);
+        // Never below a voucher already signed (bigint: no Math.max).
+        let target = known.signed;
+        if (cumulativeAmount > target) target = cumulativeAmount;
+        const last = highest.get(key);
+        const signature =
+          last && last.amount === target ? last.signature : await sign(key, known, target);
+        return { cumulativeAmount: target, signature };
+      });
     },
     async state(channelId) {
       const known = channels.get(channelId.toLowerCase());
@@ -436,6 +498,7 @@ export function isTempoChannelWallet(
   const s = (wallet as { tempoChannels?: Partial<TempoChannelSigner> } | undefined)?.tempoChannels;
   return (
     typeof s?.voucher === 'function' &&
+    typeof s.voucherAtLeast === 'function' &&
     typeof s.adopt === 'function' &&
     typeof s.state === 'function'
   );

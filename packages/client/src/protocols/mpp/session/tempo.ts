@@ -7,13 +7,21 @@
  * close credential with the last voucher; the refund is read from the escrow on chain (the
  * wallet's `closedRefund`), never from the server's receipt.
  *
- * Vouchers are signed ahead in a small window (the manager's `use` is synchronous): every
- * pre-signed voucher stays in this process, is at most the deposit, and only the one for the
- * counted amount is sent.
+ * Each use (and the close) signs its one voucher when it is sent, through the wallet, for the
+ * session's count (`spentAtomic`, which already counts the use) or the highest voucher already
+ * signed for the channel when that is higher (concurrent uses: the wallet serialises, so no
+ * voucher sent is lower than one sent before it, and none passes the deposit).
+ *
+ * Restart survival: what signing needs (channel id, descriptor, escrow, chain, the highest
+ * voucher known when the record was last written) is in the session's `methodData`, which the
+ * durable stores keep; a new process with the same wallet key adopts the channel from it
+ * (`tempoChannels.adopt`: the descriptor must name that key and hash to the channel id) and
+ * keeps paying on it, or closes it.
  *
  * @module
  */
 import { StipendError } from '../../../errors/base.js';
+import type { Core } from '../../../fetch/core.js';
 import { amount, type Unit } from '../../../money/unit.js';
 import { freezeOffer, type PaymentOffer } from '../../../offer.js';
 import { sessionHooks } from '../../../session/manager.js';
@@ -26,6 +34,7 @@ import type {
   SessionOffer,
   SessionRecord,
   SessionRefusal,
+  SessionsConfig,
   TopUpContext,
   TopUpResult,
 } from '../../../session/types.js';
@@ -50,12 +59,35 @@ import {
 export interface TempoChannelWallet {
   readonly tempoChannels: {
     readonly address: string;
-    voucher(channelId: string, cumulativeAmount: bigint): Promise<string>;
+    /**
+     * Signs (or repeats) the voucher for max(`cumulativeAmount`, the highest already signed for
+     * the channel), serialised per channel; refuses past the deposit.
+     */
+    voucherAtLeast(
+      channelId: string,
+      cumulativeAmount: bigint,
+    ): Promise<{ readonly cumulativeAmount: bigint; readonly signature: string }>;
+    /** The channel as this wallet knows it (undefined in a new process until adopted). */
+    channel(channelId: string): { readonly signed: bigint } | undefined;
+    /** Takes a channel back after a restart (the wallet checks it names its own key). */
+    adopt(channel: TempoChannelAdoption): void;
     closedRefund(channelId: string): Promise<{ refunded: bigint; settled: bigint } | undefined>;
     state(
       channelId: string,
     ): Promise<{ settled: bigint; deposit: bigint; closeRequestedAt: number }>;
   };
+}
+
+/** What a new process hands the wallet to adopt a stored channel (from the session record). */
+export interface TempoChannelAdoption {
+  readonly channelId: `0x${string}`;
+  readonly chainId: number;
+  readonly escrow: `0x${string}`;
+  readonly descriptor: Readonly<Record<string, `0x${string}`>>;
+  /** The deposit the client paid into it (the record's `depositAtomic`). */
+  readonly deposit: bigint;
+  /** The highest voucher known to be signed (the record's `methodData.voucherAtomic`). */
+  readonly signed: bigint;
 }
 
 /** Options of {@link tempoSessionMethod}. */
@@ -73,31 +105,61 @@ export interface TempoSessionOptions {
   readonly maxNetworkFee?: bigint;
   /** Deposit when the server suggests none: this many units. Default 20. */
   readonly defaultUnits?: bigint;
-  /** Vouchers signed ahead of use. Default 64. */
-  readonly window?: number;
-}
-
-/** The voucher cache of one session (this process only). */
-interface Vouchers {
-  readonly wallet: TempoChannelWallet;
-  readonly channelId: string;
-  readonly signed: Map<bigint, string>;
-  /** The next cumulative amount to sign. */
-  next: bigint;
-  deposit: bigint;
-  filling?: Promise<void>;
 }
 
 const HEX = /^0x[0-9a-fA-F]+$/;
+/** mppx's words for a voucher below the highest it accepted (a concurrent one overtook it). */
+const OVERTAKEN = /highest accepted voucher/i;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+const DESCRIPTOR_FIELDS = [
+  'payer',
+  'payee',
+  'operator',
+  'token',
+  'salt',
+  'authorizedSigner',
+  'expiringNonceHash',
+] as const;
 
 function channelWalletOf(wallet: Wallet): TempoChannelWallet | undefined {
   const c = (wallet as Partial<TempoChannelWallet>).tempoChannels;
   return c &&
-    typeof c.voucher === 'function' &&
+    typeof c.voucherAtLeast === 'function' &&
+    typeof c.channel === 'function' &&
+    typeof c.adopt === 'function' &&
     typeof c.closedRefund === 'function' &&
     typeof c.state === 'function'
     ? (wallet as unknown as TempoChannelWallet)
     : undefined;
+}
+
+/** The channel a session names in its `methodData`, checked (a store is read back, not trusted blindly). */
+function channelOf(session: SessionRecord): TempoChannelAdoption | string {
+  const d = session.methodData;
+  const descriptor = d.descriptor as Record<string, unknown> | undefined;
+  if (typeof d.channelId !== 'string' || !BYTES32.test(d.channelId))
+    return 'it names no channel id';
+  if (typeof d.chainId !== 'number' || !Number.isSafeInteger(d.chainId) || d.chainId <= 0)
+    return 'it names no chain id';
+  if (typeof d.escrow !== 'string' || !ADDRESS.test(d.escrow)) return 'it names no escrow';
+  if (typeof descriptor !== 'object' || descriptor === null) return 'it has no channel descriptor';
+  for (const key of DESCRIPTOR_FIELDS) {
+    const value = descriptor[key];
+    if (typeof value !== 'string' || !HEX.test(value))
+      return `its channel descriptor has no ${key}`;
+  }
+  const voucher = d.voucherAtomic;
+  const signed =
+    typeof voucher === 'string' && /^[0-9]{1,29}$/.test(voucher) ? BigInt(voucher) : 0n;
+  return {
+    channelId: d.channelId as `0x${string}`,
+    chainId: d.chainId,
+    escrow: d.escrow as `0x${string}`,
+    descriptor: descriptor as Record<string, `0x${string}`>,
+    deposit: session.depositAtomic,
+    signed: signed <= session.depositAtomic ? signed : 0n,
+  };
 }
 
 /**
@@ -120,22 +182,32 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
   const clockSkewMs = options.clockSkewMs ?? 30_000;
   const maxNetworkFee = options.maxNetworkFee ?? 50_000n;
   const defaultUnits = options.defaultUnits ?? 20n;
-  const window = BigInt(options.window ?? 64);
   if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0) {
     throw new StipendError(
       'CONFIG_INVALID',
       'tempoSessionMethod({ clockSkewMs }) must be ≥ 0 milliseconds.',
     );
   }
-  if (maxNetworkFee < 0n || defaultUnits < 1n || window < 1n) {
+  if (maxNetworkFee < 0n || defaultUnits < 1n) {
     throw new StipendError(
       'CONFIG_INVALID',
-      'tempoSessionMethod({ maxNetworkFee, defaultUnits, window }): maxNetworkFee ≥ 0, defaultUnits ≥ 1, window ≥ 1.',
+      'tempoSessionMethod({ maxNetworkFee, defaultUnits }): maxNetworkFee ≥ 0, defaultUnits ≥ 1.',
     );
   }
   const escrows = new Set([TIP1034_ESCROW, ...(options.escrows ?? [])].map((e) => e.toLowerCase()));
   const tokens = new Map(Object.entries(options.tokens ?? {}));
-  const caches = new Map<string, Vouchers>();
+  /**
+   * The Tempo wallets this method has seen (the paying fetch's wallets, and any wallet it was
+   * asked about), by id: a session names its wallet by id, and after a restart that is how the
+   * method finds the signer of a stored channel.
+   */
+  const wallets = new Map<string, TempoChannelWallet>();
+
+  function remember(wallet: Wallet): TempoChannelWallet | undefined {
+    const channels = channelWalletOf(wallet);
+    if (channels) wallets.set(wallet.id, channels);
+    return channels;
+  }
 
   function read(input: ChallengeInput) {
     return readTempoSessionOffers(input.challenges, input.url, input.now, {
@@ -145,52 +217,56 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
     });
   }
 
-  /** Signs vouchers ahead, ascending (the wallet refuses to go down), up to the deposit. */
-  function fill(cache: Vouchers, spent: bigint, price: bigint): Promise<void> {
-    if (cache.filling) return cache.filling;
-    const target = spent + window * price < cache.deposit ? spent + window * price : cache.deposit;
-    if (cache.next > target) return Promise.resolve();
-    cache.filling = (async () => {
-      try {
-        while (cache.next <= target && cache.next <= cache.deposit) {
-          const at = cache.next;
-          cache.signed.set(at, await cache.wallet.tempoChannels.voucher(cache.channelId, at));
-          cache.next = at + price;
-        }
-        for (const key of cache.signed.keys())
-          if (key + 2n * price < spent) cache.signed.delete(key);
-      } finally {
-        cache.filling = undefined;
-      }
-    })();
-    cache.filling.catch(() => {});
-    return cache.filling;
+  /**
+   * The signer of a session's channel: its wallet (by id), which adopts the channel from the
+   * record when it does not know it (a new process, or a restart).
+   */
+  function signerOf(
+    session: SessionRecord,
+    given?: TempoChannelWallet,
+  ): { channels: TempoChannelWallet['tempoChannels']; channelId: string } {
+    const wallet = given ?? wallets.get(session.walletId);
+    if (!wallet) {
+      throw new StipendError(
+        'SIGNING_FAILED',
+        `Tempo session ${session.id} was opened by wallet ${session.walletId}, which this paying fetch does not have: add that wallet (tempoSessionWallet with the same account) to createPayingFetch({ wallets }).`,
+      );
+    }
+    const channel = channelOf(session);
+    if (typeof channel === 'string') {
+      throw new StipendError(
+        'SIGNING_FAILED',
+        `Tempo session ${session.id} cannot be signed for: its stored record is damaged (${channel}).`,
+      );
+    }
+    if (!escrows.has(channel.escrow.toLowerCase())) {
+      throw new StipendError(
+        'SIGNING_FAILED',
+        `Tempo session ${session.id} names escrow ${channel.escrow}, which is not pinned: pin it with tempoSessionMethod({ escrows: [...] }) to keep using it.`,
+      );
+    }
+    if (!wallet.tempoChannels.channel(channel.channelId)) wallet.tempoChannels.adopt(channel);
+    return { channels: wallet.tempoChannels, channelId: channel.channelId };
   }
 
-  function voucherFor(session: SessionRecord, cumulative: bigint): string {
-    const cache = caches.get(session.id);
-    if (!cache) {
-      throw new StipendError(
-        'SIGNING_FAILED',
-        `Tempo session ${session.id} has no voucher signer in this process (it was opened by another process or before a restart); close it with payingFetch.sessions.close.`,
-      );
-    }
-    if (session.depositAtomic > cache.deposit) cache.deposit = session.depositAtomic;
-    if (cumulative > cache.deposit) {
+  /** The voucher for a session's count (or the highest already signed), within its deposit. */
+  async function voucherOf(session: SessionRecord) {
+    const { channels, channelId } = signerOf(session);
+    const counted = session.spentAtomic;
+    if (counted > session.depositAtomic) {
       throw new StipendError(
         'OFFER_MISMATCH',
-        `No voucher above the deposit (${cumulative} > ${cache.deposit}).`,
+        `No voucher above the deposit (${counted} > ${session.depositAtomic}).`,
       );
     }
-    const signature = cache.signed.get(cumulative);
-    void fill(cache, cumulative, session.unitPriceAtomic);
-    if (!signature) {
+    const voucher = await channels.voucherAtLeast(channelId, counted);
+    if (voucher.cumulativeAmount < counted || voucher.cumulativeAmount > session.depositAtomic) {
       throw new StipendError(
         'SIGNING_FAILED',
-        `The voucher for ${cumulative} is not signed yet (more than ${window} calls at once); send the call again.`,
+        `The wallet answered a voucher for ${voucher.cumulativeAmount}, outside ${counted}..${session.depositAtomic}; not sent.`,
       );
     }
-    return signature;
+    return { channelId, ...voucher };
   }
 
   function headers(
@@ -227,6 +303,21 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
             ...withOffer,
             message: `the echoed challenge is stale${said}`,
           };
+        case 'verification-failed':
+          // Concurrent uses: a higher voucher sent at the same time reached the server first
+          // (mppx refuses a voucher below its highest). Sent again, the use carries a voucher
+          // at least as high as every one signed so far; nothing beyond the count is signed.
+          if (problem.detail && OVERTAKEN.test(problem.detail)) {
+            return {
+              kind: 'challenge' as const,
+              ...withOffer,
+              message: `a higher voucher sent at the same time reached the server first${said}`,
+            };
+          }
+          return {
+            kind: 'other' as const,
+            message: `the server answered ${response.status} ${problem.name} to a session call${said}`,
+          };
         default:
           return {
             kind: 'other' as const,
@@ -237,7 +328,12 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
   }
 
   return {
-    [SESSION_HOOKS]: sessionHooks,
+    // The paying fetch's wallets are remembered when it is built, so a session stored before a
+    // restart can be closed before any call (`payingFetch.sessions.close`).
+    [SESSION_HOOKS]: (core: Core, config: SessionsConfig) => {
+      for (const wallet of core.wallets) remember(wallet);
+      return sessionHooks(core, config);
+    },
     method: 'tempo',
     rail: TEMPO_SESSION_RAIL,
 
@@ -268,7 +364,7 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
     supports(wallet: Wallet) {
       if (!wallet.rails.includes(TEMPO_SESSION_RAIL))
         return `wallet ${wallet.id} does not pay ${TEMPO_SESSION_RAIL}`;
-      if (!channelWalletOf(wallet)) {
+      if (!remember(wallet)) {
         return `wallet ${wallet.id} cannot sign Tempo vouchers (use tempoSessionWallet from @stipend/wallet-evm)`;
       }
       return true;
@@ -276,7 +372,7 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
 
     async open(ctx: OpenContext): Promise<OpenResult> {
       const offer = ctx.offer as TempoSessionOffer;
-      const wallet = channelWalletOf(ctx.wallet);
+      const wallet = remember(ctx.wallet);
       if (!wallet) throw new StipendError('CONFIG_INVALID', this.supports(ctx.wallet) as string);
       const proof = await ctx.wallet.pay(ctx.plan.pay, ctx.pay);
       const payload = (
@@ -296,18 +392,20 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
         );
       }
       const price = ctx.session.unitPriceAtomic;
-      const deposit = ctx.plan.amount.value;
+      if (price > ctx.plan.amount.value) {
+        throw new StipendError(
+          'OFFER_MISMATCH',
+          `The deposit ${ctx.plan.amount.value} is less than one unit (${price}).`,
+        );
+      }
       // The opening request is the first use: its voucher covers one unit.
-      const first = await wallet.tempoChannels.voucher(channelId, price);
-      const cache: Vouchers = {
-        wallet,
-        channelId,
-        signed: new Map([[price, first]]),
-        next: price * 2n,
-        deposit,
-      };
-      caches.set(ctx.session.id, cache);
-      void fill(cache, price, price);
+      const first = await wallet.tempoChannels.voucherAtLeast(channelId, price);
+      if (first.cumulativeAmount !== price) {
+        throw new StipendError(
+          'SIGNING_FAILED',
+          `The wallet answered a first voucher for ${first.cumulativeAmount}, not one unit (${price}).`,
+        );
+      }
       const methodData = {
         challenge: offer.challenge,
         channelId,
@@ -316,6 +414,7 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
         payer: wallet.tempoChannels.address,
         descriptor: payload.descriptor as Record<string, string>,
         unit: ctx.plan.amount.unit as unknown as Record<string, unknown>,
+        voucherAtomic: price.toString(),
       };
       return {
         headers: headers(
@@ -325,7 +424,7 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
             type: 'transaction',
             channelId,
             transaction: payload.transaction,
-            signature: first,
+            signature: first.signature,
             descriptor: payload.descriptor,
             cumulativeAmount: price.toString(),
             authorizedSigner: wallet.tempoChannels.address,
@@ -337,17 +436,16 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
       };
     },
 
-    use(session: SessionRecord) {
-      const cumulative = session.spentAtomic;
-      const signature = voucherFor(session, cumulative);
+    async use(session: SessionRecord) {
+      const voucher = await voucherOf(session);
       return headers(
         session.methodData.challenge as Record<string, string>,
         {
           action: 'voucher',
-          channelId: session.methodData.channelId,
+          channelId: voucher.channelId,
           descriptor: session.methodData.descriptor,
-          cumulativeAmount: cumulative.toString(),
-          signature,
+          cumulativeAmount: voucher.cumulativeAmount.toString(),
+          signature: voucher.signature,
         },
         session,
       );
@@ -355,7 +453,10 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
 
     async topUp(ctx: TopUpContext): Promise<TopUpResult> {
       const offer = ctx.offer as TempoSessionOffer;
-      const channelId = ctx.session.methodData.channelId as string;
+      const wallet = remember(ctx.wallet);
+      if (!wallet) throw new StipendError('CONFIG_INVALID', this.supports(ctx.wallet) as string);
+      // A channel opened before a restart is adopted first: the wallet tops up only its own.
+      const { channels, channelId } = signerOf(ctx.session, wallet);
       const pay = freezeOffer({
         ...ctx.plan.pay,
         raw: {
@@ -372,8 +473,7 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
           'The wallet returned no signed top-up (Proof.secret.payload.transaction).',
         );
       }
-      const cache = caches.get(ctx.session.id);
-      if (cache) cache.deposit += ctx.plan.amount.value;
+      const signed = channels.channel(channelId)?.signed;
       return {
         headers: headers(
           offer.challenge,
@@ -388,7 +488,10 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
           ctx.session,
         ),
         proof,
-        methodData: { challenge: offer.challenge },
+        methodData: {
+          challenge: offer.challenge,
+          ...(signed !== undefined ? { voucherAtomic: signed.toString() } : {}),
+        },
       };
     },
 
@@ -400,9 +503,10 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
       return { kind: 'refused', refusal: await classify(response, undefined) };
     },
 
-    closeRequest(session: SessionRecord) {
-      const cumulative = session.spentAtomic;
-      const signature = voucherFor(session, cumulative);
+    async closeRequest(session: SessionRecord) {
+      // The close voucher: the count, or the highest voucher already sent when that is higher
+      // (the server must be able to capture everything it accepted).
+      const voucher = await voucherOf(session);
       return {
         url: session.resource,
         method: 'GET',
@@ -410,10 +514,10 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
           session.methodData.challenge as Record<string, string>,
           {
             action: 'close',
-            channelId: session.methodData.channelId,
+            channelId: voucher.channelId,
             descriptor: session.methodData.descriptor,
-            cumulativeAmount: cumulative.toString(),
-            signature,
+            cumulativeAmount: voucher.cumulativeAmount.toString(),
+            signature: voucher.signature,
           },
           session,
         ),
@@ -421,12 +525,17 @@ export function tempoSessionMethod(options: TempoSessionOptions = {}): PluggedSe
     },
 
     async refund(session: SessionRecord, wallet: Wallet): Promise<RefundCheck> {
-      const channels = channelWalletOf(wallet);
+      const channels = remember(wallet);
       const channelId = session.methodData.channelId;
       if (!channels || typeof channelId !== 'string') return { state: 'pending' };
+      // Adopted so the wallet reads the channel's own escrow (a pinned one), also after a restart.
+      try {
+        signerOf(session, channels);
+      } catch {
+        // A damaged record: the canonical escrow is read.
+      }
       const closed = await channels.tempoChannels.closedRefund(channelId);
       if (!closed) return { state: 'pending' };
-      caches.delete(session.id);
       return {
         state: 'confirmed',
         amount: amount(closed.refunded, session.methodData.unit as unknown as Unit),
