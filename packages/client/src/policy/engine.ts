@@ -14,8 +14,8 @@ import { windowKey } from '../budget/window.js';
 import { StipendError } from '../errors/base.js';
 import type { DenyCode, OfferDenial } from '../errors/policy.js';
 import { ApprovalError, PolicyDeniedError } from '../errors/policy.js';
-import type { Amount, PriceSource, Rate } from '../money/index.js';
-import { applyRate, formatUsd, unitKey } from '../money/index.js';
+import type { Amount, PriceSource, Rate, Unit } from '../money/index.js';
+import { amount, applyRate, formatUsd, toUsdMicros, unitKey } from '../money/index.js';
 import type { PaymentOffer } from '../offer.js';
 import { freezeOffer, railOf } from '../offer.js';
 import { askApprover } from './approval.js';
@@ -133,10 +133,20 @@ export interface PolicyEngine {
   /** Releases the reservation (nothing was paid). */
   release(decision: Decision): Promise<void>;
   /**
-   * The lowest native `maxDeposit` cap (sessions) for a request, in `unit` (a `unitKey`), or
-   * `undefined` when no rule caps deposits in that unit. (USD caps are checked by `decide`.)
+   * The `maxDeposit` cap (sessions) for a request in `unit`'s atomic units, or `undefined` when
+   * no rule caps deposits in it: the lowest native cap for that unit and the USD cap converted
+   * with the engine's price source, rounded DOWN (so a deposit at the cap never prices above
+   * it). The conversion uses only the decimals and rates the client knows: a unit the price
+   * source cannot price (unknown, stale, or with decimals a server stated) gets no USD-derived
+   * cap, and `decide` then refuses its deposit.
+   *
+   * @example
+   * ```ts
+   * const cap = await engine.depositCap({ url: new URL('https://api.example.com/') }, offer.amount.unit);
+   * // open at min(the server's suggestion, cap)
+   * ```
    */
-  depositCap(ctx: EvaluationContext, unit: string): bigint | undefined;
+  depositCap(ctx: EvaluationContext, unit: Unit): Promise<bigint | undefined>;
 }
 
 /**
@@ -448,14 +458,30 @@ export function createPolicyEngine(config: PolicyEngineConfig): PolicyEngine {
     await budget.release(decision.reservation.id);
   }
 
-  function depositCap(ctx: EvaluationContext, unit: string): bigint | undefined {
+  async function depositCap(ctx: EvaluationContext, unit: Unit): Promise<bigint | undefined> {
     const rules = resolveCompiled(compiled, resolveInput(ctx));
+    const key = unitKey(unit).toLowerCase();
     let lowest: bigint | undefined;
     for (const cap of rules.depositNativeCaps ?? []) {
-      if (cap.value.unit === unit.toLowerCase() && (lowest === undefined || cap.value.max < lowest))
+      if (cap.value.unit === key && (lowest === undefined || cap.value.max < lowest))
         lowest = cap.value.max;
     }
-    return lowest;
+    const usd = rules.maxDepositUsd?.value;
+    if (usd === undefined) return lowest;
+    let rate: Rate;
+    try {
+      rate = (
+        await toUsdMicros(amount(0n, unit), prices, {
+          now: clock(),
+          maxAgeMs: compiled.maxRateAgeMs,
+        })
+      ).rate;
+    } catch {
+      return lowest;
+    }
+    // The most atomic units whose price, rounded up as `decide` prices it, stays within the cap.
+    const fromUsd = (usd * rate.denominator) / rate.usdMicrosPerUnitNumerator;
+    return lowest === undefined || fromUsd < lowest ? fromUsd : lowest;
   }
 
   return Object.freeze({ policy: compiled, evaluate, decide, commit, release, depositCap });

@@ -8,7 +8,7 @@
 import type { Core } from '../fetch/core.js';
 import { createKeyedLock, type KeyedLock } from '../purchase/lock.js';
 import { createMemorySessionStore } from './memory.js';
-import type { SessionMethod, SessionStore, SessionsConfig } from './types.js';
+import type { SessionMethod, SessionRecord, SessionStore, SessionsConfig } from './types.js';
 
 /** Default idle close: 5 minutes (the spec's recommended server idle timeout). */
 export const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
@@ -98,4 +98,20 @@ export function indexSession(
     ids.delete(id);
     if (ids.size === 0) family.active.delete(origin);
   }
+}
+
+/**
+ * The idle close delay of a session: the configured one, shortened to 90 % of the server's
+ * stated idle timeout.
+ *
+ * @example
+ * ```ts
+ * import { idleMsOf } from './family.js';
+ * const idleCloseAt = now + idleMsOf(family, session);
+ * ```
+ */
+export function idleMsOf(family: SessionFamily, session: SessionRecord): number {
+  const server = session.methodData.serverIdleMs;
+  const margin = typeof server === 'number' && server > 0 ? Math.floor(server * 0.9) : Infinity;
+  return Math.min(family.idleCloseMs, margin);
 }

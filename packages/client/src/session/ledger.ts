@@ -12,9 +12,10 @@
 import type { Core } from '../fetch/core.js';
 import { randomId } from '../internal/ids.js';
 import type { SpendRecord } from '../ledger/record.js';
-import type { Rate } from '../money/price.js';
-import type { Amount } from '../money/unit.js';
+import { applyRate, type Rate } from '../money/price.js';
+import { type Amount, amount, msatUnit, type Unit } from '../money/unit.js';
 import type { PaymentOffer } from '../offer.js';
+import { rateOf } from './close.js';
 import type { SessionRecord } from './types.js';
 
 /** What a session record needs of its opening offer. */
@@ -116,4 +117,61 @@ export async function recordUse(
     createdAt: now,
     updatedAt: now,
   });
+}
+
+/** The unit of each session's amounts (for its ledger records), by session id. */
+const units = new Map<string, Unit>();
+
+/**
+ * Remembers the unit of a session's amounts (its ledger records carry it).
+ *
+ * @example
+ * ```ts
+ * import { rememberUnit } from './ledger.js';
+ * rememberUnit('ses_…', offer.amount.unit);
+ * ```
+ */
+export function rememberUnit(sessionId: string, unit: Unit): void {
+  units.set(sessionId, unit);
+  if (units.size > 10_000) units.delete(units.keys().next().value!);
+}
+
+/**
+ * Appends the record of `count` uses of a session (one call, or the metered units of a
+ * stream): the unit price times `count`, each unit priced at the opening rate as a separate
+ * use would be, so the records add up to what the session's holds commit.
+ *
+ * @example
+ * ```ts
+ * import { recordSessionUse } from './ledger.js';
+ * await recordSessionUse(core, session, 'GET', ['agent'], 3);
+ * ```
+ */
+export async function recordSessionUse(
+  core: Core,
+  session: SessionRecord,
+  method: string,
+  tags: readonly string[],
+  count = 1,
+): Promise<void> {
+  if (count <= 0) return;
+  const hold = session.holds[0];
+  const rate = hold ? rateOf(hold.rate) : undefined;
+  const unit = units.get(session.id) ?? msatUnit;
+  const many = BigInt(count);
+  const usd = rate ? applyRate(session.unitPriceAtomic, rate) * many : 0n;
+  await recordUse(
+    core,
+    session,
+    amount(session.unitPriceAtomic * many, unit),
+    usd,
+    {
+      numerator: hold?.rate.numerator ?? 0n,
+      denominator: hold?.rate.denominator ?? 1n,
+      source: 'session',
+      asOf: core.now(),
+    },
+    method,
+    tags,
+  );
 }

@@ -22,8 +22,7 @@ import type { PreparedRequest } from '../fetch/body.js';
 import type { Core } from '../fetch/core.js';
 import { withDeadline } from '../internal/deadline.js';
 import { randomId } from '../internal/ids.js';
-import { applyRate } from '../money/price.js';
-import { amount, msatUnit, type Unit, unitKey } from '../money/unit.js';
+import { amount, unitKey } from '../money/unit.js';
 import { freezeOffer, type PaymentOffer } from '../offer.js';
 import type { Rule } from '../policy/types.js';
 import type { Wallet } from '../wallet/wallet.js';
@@ -32,14 +31,14 @@ import {
   closeLocked,
   closeSession,
   inputOf,
-  rateOf,
   reconcileSessions,
   stopIdle,
   walletOf,
 } from './close.js';
-import { indexSession, type SessionFamily, sessionFamily } from './family.js';
-import { recordDeposit, recordUse } from './ledger.js';
+import { idleMsOf, indexSession, type SessionFamily, sessionFamily } from './family.js';
+import { recordDeposit, recordSessionUse, rememberUnit } from './ledger.js';
 import { updateSession } from './records.js';
+import { streamedAnswer } from './streamed.js';
 import {
   type DepositPlan,
   LIVE_SESSION_STATES,
@@ -210,14 +209,14 @@ async function useSession(
   if (response.status >= 300 && response.status < 400) {
     // A redirect: the credential never follows it; the core sends the request plainly.
     response.body?.cancel().catch(() => {});
-    await recordSessionUse(core, session, call);
+    await recordSessionUse(core, session, call.method, call.tags);
     return undefined;
   }
   if (response.type === 'opaqueredirect') return undefined;
   if (response.status !== 402) {
-    await recordSessionUse(core, session, call);
+    await recordSessionUse(core, session, call.method, call.tags);
     method.receipt(response, session);
-    return { kind: 'response', response };
+    return { kind: 'response', response: answerOf(family, core, call, session, response) };
   }
   // Refused: not served, so not counted.
   await uncountUse(family, core, id);
@@ -321,38 +320,6 @@ async function uncountUse(family: SessionFamily, core: Core, id: string): Promis
   }
 }
 
-/** The unit of each session's amounts (for its ledger records), by session id. */
-const units = new Map<string, Unit>();
-
-/** The ledger record of one use. */
-async function recordSessionUse(core: Core, session: SessionRecord, call: SessionCall) {
-  const hold = session.holds[0];
-  const rate = hold ? rateOf(hold.rate) : undefined;
-  const unit = units.get(session.id) ?? msatUnit;
-  const usd = rate ? applyRate(session.unitPriceAtomic, rate) : 0n;
-  await recordUse(
-    core,
-    session,
-    amount(session.unitPriceAtomic, unit),
-    usd,
-    {
-      numerator: hold?.rate.numerator ?? 0n,
-      denominator: hold?.rate.denominator ?? 1n,
-      source: 'session',
-      asOf: core.now(),
-    },
-    call.method,
-    call.tags,
-  );
-}
-
-/** The idle close delay of a session: the configured one, shortened to the server's own. */
-function idleMsOf(family: SessionFamily, session: SessionRecord): number {
-  const server = session.methodData.serverIdleMs;
-  const margin = typeof server === 'number' && server > 0 ? Math.floor(server * 0.9) : Infinity;
-  return Math.min(family.idleCloseMs, margin);
-}
-
 /**
  * A 402 on a plain send: when it offers a session of a configured method that a wallet can
  * run, open one (or use the scope's open one) for this call.
@@ -419,8 +386,9 @@ async function openLocked(
     tags: call.tags,
     ...(call.override ? { override: call.override } : {}),
   };
-  const nativeCap = core.engine.depositCap(ctx, unitKey(unit));
-  const plan = method.deposit(offer, nativeCap !== undefined ? amount(nativeCap, unit) : undefined);
+  // maxDeposit in the offer's unit (a USD cap converted, rounded down): it sizes the opening.
+  const cap = await core.engine.depositCap(ctx, unit);
+  const plan = method.deposit(offer, cap !== undefined ? amount(cap, unit) : undefined);
   if (typeof plan === 'string') throw depositDenied(offer.offer, plan, url);
 
   // The payee is what the wallet verified (the invoice's signer), never the server's claim.
@@ -472,8 +440,7 @@ async function openLocked(
       : new StipendError('JOURNAL_CONFLICT', 'The session could not be stored.');
   }
   family.cores.set(sessionId, core);
-  units.set(sessionId, unit);
-  if (units.size > 10_000) units.delete(units.keys().next().value!);
+  rememberUnit(sessionId, unit);
   await recordDeposit(
     core,
     created.record,
@@ -576,9 +543,52 @@ async function openLocked(
   ))!;
   indexSession(family, session.origin, sessionId, true);
   armIdle(family, core, sessionId, idleMsOf(family, session));
-  await recordSessionUse(core, session, call);
+  await recordSessionUse(core, session, call.method, call.tags);
   method.receipt(response, session);
-  return { kind: 'response', response };
+  return { kind: 'response', response: answerOf(family, core, call, session, response) };
+}
+
+/** A session call's answer for the caller: a streamed one is metered (`streamed.ts`). */
+function answerOf(
+  family: SessionFamily,
+  core: Core,
+  call: SessionCall,
+  session: SessionRecord,
+  response: Response,
+): Response {
+  return streamedAnswer(family, core, session, response, {
+    method: call.method,
+    tags: call.tags,
+    topUp: (signal) => streamTopUp(family, core, call, session.id, signal),
+  });
+}
+
+/**
+ * The server paused a stream for a top-up (`payment-need-topup`): the spec's flow, as for a
+ * 402 (an unauthenticated request for a fresh invoice, then the top-up credential), when the
+ * client's own count says the balance is used up. Nothing is paid once `signal` aborted (the
+ * caller cancelled the stream), for a call that cannot be sent again, or on the server's word
+ * alone. Rejects with why a needed top-up was not made.
+ */
+async function streamTopUp(
+  family: SessionFamily,
+  core: Core,
+  call: SessionCall,
+  id: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const session = await family.store.get(id);
+  if (signal.aborted || session?.state !== 'open') return;
+  if (session.spentAtomic + session.unitPriceAtomic <= session.depositAtomic) return;
+  if (!call.replayable) return;
+  const plain = await call.send({});
+  if (plain.status !== 402 || signal.aborted) {
+    plain.body?.cancel().catch(() => {});
+    return;
+  }
+  const done = await topUpFrom(family, core, call, id, plain, signal);
+  // A top-up answered with the resource (aperture) is not this stream: let it go.
+  if (done.kind === 'done' && done.outcome) done.outcome.response.body?.cancel().catch(() => {});
 }
 
 /** A budget hold for an opening or a top-up, as decided. */
@@ -738,6 +748,7 @@ async function topUpFrom(
   call: SessionCall,
   id: string,
   response: Response,
+  signal?: AbortSignal,
 ): Promise<TopUpDone> {
   const current = await family.store.get(id);
   if (!current) return { kind: 'done', outcome: undefined };
@@ -758,7 +769,11 @@ async function topUpFrom(
         { details: { sessionId: id } },
       );
     }
-    return await topUpLocked(family, core, call, session, response);
+    if (signal?.aborted) {
+      response.body?.cancel().catch(() => {});
+      return { kind: 'done', outcome: undefined };
+    }
+    return await topUpLocked(family, core, call, session, response, signal);
   } finally {
     release();
   }
@@ -770,6 +785,7 @@ async function topUpLocked(
   call: SessionCall,
   session: SessionRecord,
   response: Response,
+  signal?: AbortSignal,
 ): Promise<TopUpDone> {
   const id = session.id;
   const method = family.methods.get(session.method)!;
@@ -797,7 +813,7 @@ async function topUpLocked(
     tags: call.tags,
     ...(call.override ? { override: call.override } : {}),
   };
-  const cap = core.engine.depositCap(ctx, unitKey(unit));
+  const cap = await core.engine.depositCap(ctx, unit);
   const balance = session.depositAtomic - session.spentAtomic;
   const left = cap === undefined ? undefined : cap - (balance > 0n ? balance : 0n);
   const plan = method.deposit(
@@ -824,7 +840,13 @@ async function topUpLocked(
     reservationId,
     deposit: { amount: plan.amount, ...(plan.maxFee ? { maxFee: plan.maxFee } : {}) },
     meta: { kind: 'session', sessionId: id, action: 'topUp' },
+    ...(signal ? { signal } : {}),
   });
+  if (signal?.aborted) {
+    // The stream that asked was cancelled while the policy decided: nothing is paid.
+    await core.budget.release(reservationId).catch(() => {});
+    return { kind: 'done', outcome: undefined };
+  }
   const withHold = (await updateSession(
     family.store,
     id,
@@ -915,8 +937,14 @@ async function topUpLocked(
   if (read.kind === 'credited') return { kind: 'credited' };
   if (read.kind === 'served') {
     const counted = await countUse(family, core, id);
-    if (typeof counted !== 'string') await recordSessionUse(core, counted, call);
-    return { kind: 'done', outcome: { kind: 'response', response: answer } };
+    if (typeof counted === 'string') {
+      return { kind: 'done', outcome: { kind: 'response', response: answer } };
+    }
+    await recordSessionUse(core, counted, call.method, call.tags);
+    return {
+      kind: 'done',
+      outcome: { kind: 'response', response: answerOf(family, core, call, counted, answer) },
+    };
   }
   throw new PaymentFailedError({
     code: 'PAYMENT_FAILED',

@@ -133,6 +133,13 @@ export interface SessionRecord {
   /** The last failure, secret-free. */
   readonly failure?: { readonly code: string; readonly message: string };
   /**
+   * The last time the server claimed more spent than the client counted (a streamed
+   * `payment-receipt`, or metered units streamed beyond the deposit the client counted).
+   * Recorded for a person to see, never booked: money is what the client counted and what
+   * its own node confirms refunded.
+   */
+  readonly disagreement?: SessionDisagreement;
+  /**
    * The method's own data, secret-free JSON (the Lightning session id and the return
    * invoice's payment hash and the challenge to echo; the Tempo channel id and last voucher
    * amount). Opaque to the manager and the stores.
@@ -144,6 +151,17 @@ export interface SessionRecord {
    * `payingFetch.sessions.list()` (see {@link publicSession}).
    */
   readonly secret?: Readonly<Record<string, string>>;
+}
+
+/** A server's claim of spend above the client's count, as recorded (never booked). */
+export interface SessionDisagreement {
+  /** `receipt`: a streamed receipt claimed more; `stream`: units streamed past the deposit. */
+  readonly source: 'receipt' | 'stream';
+  /** What the server claimed (or streamed) for that response, atomic units. */
+  readonly claimedAtomic: bigint;
+  /** What the client counted for that response, atomic units. */
+  readonly countedAtomic: bigint;
+  readonly at: number;
 }
 
 /** A session as shown outside the manager: the record without its `secret`. */
@@ -324,6 +342,20 @@ export type SessionRefusal =
   /** Anything else (the server's words, secret-free). */
   | { readonly kind: 'other'; readonly message: string };
 
+/**
+ * What one server-sent event of a streamed session answer means, read by
+ * {@link SessionMethod.streamEvent} (events naming another session are not signals).
+ */
+export type StreamSignal =
+  /** One metered unit delivered (a chunk the server bills). */
+  | { readonly kind: 'unit' }
+  /** The server paused the stream until the session is topped up (`payment-need-topup`). */
+  | { readonly kind: 'topup' }
+  /** The server gave up waiting for a top-up and ends the stream (`session-timeout`). */
+  | { readonly kind: 'timeout' }
+  /** The server's statement of what this stream cost (`payment-receipt`): a claim. */
+  | { readonly kind: 'receipt'; readonly spentAtomic?: bigint; readonly units?: number };
+
 /** The request that closes a session. */
 export interface CloseRequest {
   readonly url: string;
@@ -423,6 +455,14 @@ export interface SessionMethod {
    * empty or names another session. `undefined` when absent or discarded.
    */
   receipt(response: Response, session: SessionRecord): SessionReceipt | undefined;
+  /**
+   * Reads one event of a streamed session answer (`text/event-stream`). Optional: a method
+   * without it has its streamed answers counted as one use, unread.
+   */
+  streamEvent?(
+    event: { readonly name: string; readonly data: string },
+    session: SessionRecord,
+  ): StreamSignal | undefined;
 }
 
 /** The `sessions` option of `createPayingFetch`. */

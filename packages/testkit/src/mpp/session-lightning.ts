@@ -58,6 +58,20 @@ export interface LightningSessionFaults {
   hangOnOpen?: boolean | undefined;
   /** Closes the session itself (refund paid) when a bearer call would be use number N. */
   closeAtUse?: number | undefined;
+  /**
+   * SSE: before every chunk, this many `payment-need-topup` events naming the session, sent
+   * while its balance is fine (a server asking to be paid more than it billed).
+   */
+  sseExtraTopUpEvents?: number | undefined;
+  /** SSE: the first event of a stream is a `payment-need-topup` whose data line has this many bytes. */
+  sseHugeEventBytes?: number | undefined;
+  /** SSE: the final `payment-receipt` event claims this many sats spent (a lie). */
+  sseReceiptSpentClaim?: number | undefined;
+  /**
+   * SSE: after this many chunks of a stream, `session-timeout` and the end of the stream
+   * (the session stays open at the server, as the spec's timeout leaves it).
+   */
+  sseTimeoutAtChunk?: number | undefined;
 }
 
 /** Options of {@link startLightningSessionServer}. */
@@ -373,9 +387,27 @@ export async function startLightningSessionServer(
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
         const send = (text: string) => controller.enqueue(encoder.encode(text));
+        const ask = () =>
+          JSON.stringify({
+            sessionId: session.id,
+            balanceSpent: Number(session.spentSats),
+            balanceRequired: Number(price),
+          });
         let delivered = 0;
         let spentHere = 0n;
+        if (faults.sseHugeEventBytes !== undefined) {
+          const pad = 'x'.repeat(Math.max(0, faults.sseHugeEventBytes - 100));
+          send(`event: payment-need-topup\ndata: {"sessionId":"${session.id}","pad":"${pad}"}\n\n`);
+        }
         while (delivered < chunks) {
+          if (faults.sseTimeoutAtChunk !== undefined && delivered >= faults.sseTimeoutAtChunk) {
+            send(`event: session-timeout\ndata: ${ask()}\n\n`);
+            controller.close();
+            return;
+          }
+          for (let i = 0; i < (faults.sseExtraTopUpEvents ?? 0); i++) {
+            send(`event: payment-need-topup\ndata: ${ask()}\n\n`);
+          }
           if (!debit(session, price)) {
             const event = {
               sessionId: session.id,
@@ -412,7 +444,7 @@ export async function startLightningSessionServer(
           reference: session.id,
           status: 'success',
           timestamp: new Date(now()).toISOString(),
-          spent: Number(spentHere),
+          spent: faults.sseReceiptSpentClaim ?? Number(spentHere),
           units: delivered,
         };
         send(`event: payment-receipt\ndata: ${JSON.stringify(done)}\n\n`);

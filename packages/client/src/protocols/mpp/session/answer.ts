@@ -13,6 +13,7 @@ import type {
   SessionReceipt,
   SessionRecord,
   SessionRefusal,
+  StreamSignal,
   TopUpAnswer,
 } from '../../../session/types.js';
 import { parseReceipt } from '../settle.js';
@@ -174,4 +175,62 @@ export async function readTopUpAnswer(
     }
   }
   return { kind: 'served' };
+}
+
+/** The JSON object of an event's data, or `undefined`. */
+function eventObject(data: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(data) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-negative safe integer of an event's data, or `undefined`. */
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * Reads one server-sent event of a streamed Lightning session answer
+ * (draft-lightning-session-00, "Streaming and Per-Chunk Billing"): a `message` event whose
+ * data is not the `[DONE]` sentinel is one metered chunk; `payment-need-topup` and
+ * `session-timeout` must name this session (`sessionId`); `payment-receipt` must name it as its
+ * `reference`, and its `spent` (sat) and `units` are claims. Anything else, or an event naming
+ * another session, is `undefined` (not acted on).
+ *
+ * @example
+ * ```ts
+ * import { readStreamEvent } from './answer.js';
+ * readStreamEvent({ name: 'message', data: '{"chunk":1}' }, 'b'.repeat(64)); // { kind: 'unit' }
+ * ```
+ */
+export function readStreamEvent(
+  event: { readonly name: string; readonly data: string },
+  sessionId: string | undefined,
+): StreamSignal | undefined {
+  if (event.name === 'message') {
+    return event.data.trim() === '[DONE]' ? undefined : { kind: 'unit' };
+  }
+  if (sessionId === undefined) return undefined;
+  const body = eventObject(event.data);
+  if (!body) return undefined;
+  if (event.name === 'payment-need-topup' || event.name === 'session-timeout') {
+    if (body.sessionId !== sessionId) return undefined;
+    return { kind: event.name === 'payment-need-topup' ? 'topup' : 'timeout' };
+  }
+  if (event.name === 'payment-receipt') {
+    if (body.reference !== sessionId) return undefined;
+    const spent = count(body.spent);
+    const units = count(body.units);
+    return {
+      kind: 'receipt',
+      ...(spent !== undefined ? { spentAtomic: BigInt(spent) * 1000n } : {}),
+      ...(units !== undefined ? { units } : {}),
+    };
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeBase64UrlJson } from '../../../internal/codec.js';
 import { sessionRecord } from '../../../session/store.conformance.test-helpers.js';
 import { parseWwwAuthenticateLenient } from '../../www-authenticate.js';
-import { classifyRefusal, readSessionReceipt, readTopUpAnswer } from './answer.js';
+import { classifyRefusal, readSessionReceipt, readStreamEvent, readTopUpAnswer } from './answer.js';
 import { lightningSessionMethod } from './lightning.js';
 import { readLightningSessionOffers } from './terms.js';
 
@@ -149,5 +149,48 @@ describe('lightning session answers', () => {
     expect((await readTopUpAnswer(ok, undefined)).kind).toBe('credited');
     const served = new Response('{"data":1}', { headers: { 'content-type': 'application/json' } });
     expect((await readTopUpAnswer(served, undefined)).kind).toBe('served');
+  });
+});
+
+describe('readStreamEvent (SSE on session calls)', () => {
+  const id = 'b'.repeat(64);
+  const other = 'c'.repeat(64);
+  const ask = (sessionId: string) =>
+    JSON.stringify({ sessionId, balanceSpent: 30, balanceRequired: 2 });
+
+  it('a message is one metered chunk; the [DONE] sentinel is not', () => {
+    expect(readStreamEvent({ name: 'message', data: '{"chunk":1}' }, id)).toEqual({ kind: 'unit' });
+    expect(readStreamEvent({ name: 'message', data: '[DONE]' }, id)).toBeUndefined();
+  });
+
+  it('payment-need-topup and session-timeout act only when they name this session', () => {
+    expect(readStreamEvent({ name: 'payment-need-topup', data: ask(id) }, id)).toEqual({
+      kind: 'topup',
+    });
+    expect(readStreamEvent({ name: 'session-timeout', data: ask(id) }, id)).toEqual({
+      kind: 'timeout',
+    });
+    expect(readStreamEvent({ name: 'payment-need-topup', data: ask(other) }, id)).toBeUndefined();
+    expect(readStreamEvent({ name: 'session-timeout', data: 'not json' }, id)).toBeUndefined();
+    expect(
+      readStreamEvent({ name: 'payment-need-topup', data: ask(id) }, undefined),
+    ).toBeUndefined();
+  });
+
+  it('a payment-receipt is a claim in msat, read only for this session', () => {
+    const receipt = (reference: string, spent: unknown) =>
+      JSON.stringify({ method: 'lightning', reference, status: 'success', spent, units: 10 });
+    expect(readStreamEvent({ name: 'payment-receipt', data: receipt(id, 20) }, id)).toEqual({
+      kind: 'receipt',
+      spentAtomic: 20_000n,
+      units: 10,
+    });
+    expect(
+      readStreamEvent({ name: 'payment-receipt', data: receipt(other, 20) }, id),
+    ).toBeUndefined();
+    expect(readStreamEvent({ name: 'payment-receipt', data: receipt(id, -5) }, id)).toEqual({
+      kind: 'receipt',
+      units: 10,
+    });
   });
 });

@@ -34,7 +34,7 @@ import type { Proof, Wallet } from '../../../wallet/wallet.js';
 import type { ChallengeInput } from '../../adapter.js';
 import { readBolt11 } from '../../bolt11.js';
 import { type Challenge, parseWwwAuthenticateLenient } from '../../www-authenticate.js';
-import { classifyRefusal, readSessionReceipt, readTopUpAnswer } from './answer.js';
+import { classifyRefusal, readSessionReceipt, readStreamEvent, readTopUpAnswer } from './answer.js';
 import { sessionCredentialHeaders } from './credential.js';
 import {
   LIGHTNING_SESSION_RAIL,
@@ -345,6 +345,10 @@ export function lightningSessionMethod(
         session,
         session.methodData.sessionId as string | undefined,
       );
+    },
+
+    streamEvent(event, session) {
+      return readStreamEvent(event, session.methodData.sessionId as string | undefined);
     },
   };
 }
