@@ -120,7 +120,7 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
  * @example
  * ```ts
  * import { createPayingFetch } from '@stipend/client';
- * import { tempoSessionMethod } from '@stipend/client/mpp';
+ * import { tempoSessionMethod } from '@stipend/client/sessions';
  * import { tempoSessionWallet } from '@stipend/wallet-evm';
  * import { createClient, http } from 'viem';
  * import { privateKeyToAccount } from 'viem/accounts';

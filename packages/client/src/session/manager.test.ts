@@ -171,3 +171,43 @@ describe('session manager: maxDeposit sizes the opening', () => {
     expect(opened).toEqual([50_000n]);
   });
 });
+
+describe('session manager: what a use counts', () => {
+  it('a use whose credential cannot be built (the signer failed) is not counted: nothing was sent', async () => {
+    const { method } = choosingMethod(100_000n);
+    let failing = false;
+    const sent: string[] = [];
+    const payingFetch = createPayingFetch({
+      wallets: [wallet],
+      policy: { global: { maxPerRequest: { usd: '0.05' } } },
+      prices,
+      fetch: async (input, init) => {
+        sent.push(new Headers(init?.headers).get('authorization') ?? 'none');
+        return seller(input, init);
+      },
+      defaultAdapters: false,
+      sessions: {
+        methods: [
+          {
+            ...method,
+            use: (session) => {
+              if (failing) throw new Error('the signer is gone');
+              return method.use(session);
+            },
+          } as PluggedSessionMethod,
+        ],
+        idleCloseMs: 0,
+      },
+    });
+    expect((await payingFetch(`${ORIGIN}/generate`)).status).toBe(200);
+    expect((await payingFetch(`${ORIGIN}/generate`)).status).toBe(200);
+    const [before] = await payingFetch.sessions.list();
+    const sentBefore = sent.length;
+    failing = true;
+    await expect(payingFetch(`${ORIGIN}/generate`)).rejects.toThrow(/signer is gone/);
+    const [after] = await payingFetch.sessions.list();
+    expect(sent.length).toBe(sentBefore);
+    expect(after?.uses).toBe(before?.uses);
+    expect(after?.spentAtomic).toBe(before?.spentAtomic);
+  });
+});

@@ -175,8 +175,11 @@ async function attachSession(
   if (!ids || ids.size === 0) return undefined;
   // The most recently opened session of the origin (one per realm and signer).
   const id = [...ids].at(-1)!;
-  return useSession(family, core, call, id, true);
+  return useSession(family, core, call, id, USE_RETRIES);
 }
+
+/** A use refused as stale (a challenge expired, a voucher overtaken by a concurrent one) is sent again at most this often. */
+const USE_RETRIES = 3;
 
 /** Sends the call on session `id`; handles its refusals (stale challenge, top-up, closed). */
 async function useSession(
@@ -184,8 +187,10 @@ async function useSession(
   core: Core,
   call: SessionCall,
   id: string,
-  mayRetry: boolean,
+  /** How many more times a refused use may be sent again (a stale challenge, an overtaken voucher). */
+  retries: number,
 ): Promise<SessionOutcome> {
+  const mayRetry = retries > 0;
   let session = await countUse(family, core, id);
   if (session === 'closed') return undefined;
   if (session === 'topup') {
@@ -205,7 +210,15 @@ async function useSession(
     return undefined;
   }
   // Sent and no answer: the use stays counted (the server may have served and billed it).
-  const response = await call.send(await method.use(session));
+  let credential: Readonly<Record<string, string>>;
+  try {
+    credential = await method.use(session);
+  } catch (error) {
+    // Nothing was sent: the use is given back (a voucher never signed is never owed).
+    await uncountUse(family, core, id);
+    throw error;
+  }
+  const response = await call.send(credential);
   if (response.status >= 300 && response.status < 400) {
     // A redirect: the credential never follows it; the core sends the request plainly.
     response.body?.cancel().catch(() => {});
@@ -234,12 +247,12 @@ async function useSession(
           : undefined,
       core.now(),
     );
-    return useSession(family, core, call, id, false);
+    return useSession(family, core, call, id, retries - 1);
   }
   if (refusal.kind === 'topup' && mayRetry && call.replayable) {
     const done = await topUpFrom(family, core, call, id, response);
     if (done.kind !== 'credited') return done.outcome;
-    return useSession(family, core, call, id, false);
+    return useSession(family, core, call, id, 0);
   }
   if (refusal.kind === 'closed') {
     await closeSession(family, family.cores.get(id) ?? core, id, 'server').catch(() => {});
@@ -353,7 +366,8 @@ async function openFromChallenge(
     } finally {
       release();
     }
-    if (outcome && 'use' in outcome) return useSession(family, core, call, outcome.use, true);
+    if (outcome && 'use' in outcome)
+      return useSession(family, core, call, outcome.use, USE_RETRIES);
     return outcome;
   }
   return undefined;

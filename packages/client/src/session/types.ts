@@ -392,7 +392,7 @@ export interface SessionReceipt {
  * @example
  * ```ts
  * import { createPayingFetch } from '@stipend/client';
- * import { lightningSessionMethod } from '@stipend/client/mpp';
+ * import { lightningSessionMethod } from '@stipend/client/sessions';
  *
  * const payingFetch = createPayingFetch({
  *   wallets: [lightningWallet({ backend, network: 'mainnet' })],

@@ -44,6 +44,16 @@ describe('sessionToStore', () => {
     ['a secret that is not a string', { secret: { bearer: 5 } }, 'secret.bearer'],
     ['fractional uses', { uses: 1.5 }, 'uses'],
     ['an empty scope', { scope: '' }, 'scope'],
+    [
+      'a disagreement of another source',
+      { disagreement: { source: 'server', claimedAtomic: 1n, countedAtomic: 0n, at: 1 } },
+      'disagreement.source',
+    ],
+    [
+      'a disagreement claiming a number',
+      { disagreement: { source: 'receipt', claimedAtomic: 5, countedAtomic: 0n, at: 1 } },
+      'disagreement.claimedAtomic',
+    ],
   ])('refuses %s with JOURNAL_INVALID naming %s', (_, change, field) => {
     const input = { ...sessionRecord('ses_2'), secret: { bearer: SECRET }, ...change };
     let error: unknown;
@@ -55,6 +65,12 @@ describe('sessionToStore', () => {
     expect(isStipendError(error) && error.code).toBe('JOURNAL_INVALID');
     expect(isStipendError(error) && error.details).toMatchObject({ field, id: 'ses_2' });
     expect(JSON.stringify(error) + String(error)).not.toContain(SECRET);
+  });
+
+  it('keeps a well-formed disagreement (a receipt claiming more than was counted)', () => {
+    const disagreement = { source: 'receipt', claimedAtomic: 999n, countedAtomic: 20n, at: 5 };
+    const { record } = sessionToStore({ ...sessionRecord('ses_3'), disagreement } as never, 0);
+    expect(record.disagreement).toEqual(disagreement);
   });
 
   it('refuses a negative or fractional expected version', () => {

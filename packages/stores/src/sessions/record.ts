@@ -162,6 +162,23 @@ function checkShape(value: unknown): asserts value is SessionRecord {
     string(value.failure, 'code', 'failure.code');
     string(value.failure, 'message', 'failure.message');
   }
+  if (value.disagreement !== undefined) {
+    const disagreement = value.disagreement;
+    if (!isObject(disagreement)) {
+      throw new ShapeError(
+        'disagreement',
+        'an object { source, claimedAtomic, countedAtomic, at }',
+      );
+    }
+    if (disagreement.source !== 'receipt' && disagreement.source !== 'stream') {
+      throw new ShapeError('disagreement.source', "'receipt' or 'stream'");
+    }
+    amount(disagreement, 'claimedAtomic', 'disagreement.claimedAtomic');
+    amount(disagreement, 'countedAtomic', 'disagreement.countedAtomic');
+    if (typeof disagreement.at !== 'number' || !Number.isFinite(disagreement.at)) {
+      throw new ShapeError('disagreement.at', 'a time in ms since epoch');
+    }
+  }
   if (!isObject(value.methodData)) throw new ShapeError('methodData', 'a plain object');
   if (value.secret !== undefined) {
     if (!isObject(value.secret)) throw new ShapeError('secret', 'an object of strings');

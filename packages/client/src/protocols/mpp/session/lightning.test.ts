@@ -2,9 +2,10 @@ import { createInvoice, createNodeKey, randomBytes32, sha256Hex } from '@stipend
 import { describe, expect, it } from 'vitest';
 import { encodeBase64UrlJson } from '../../../internal/codec.js';
 import { sessionRecord } from '../../../session/store.conformance.test-helpers.js';
+import type { Wallet } from '../../../wallet/wallet.js';
 import { parseWwwAuthenticateLenient } from '../../www-authenticate.js';
 import { classifyRefusal, readSessionReceipt, readStreamEvent, readTopUpAnswer } from './answer.js';
-import { lightningSessionMethod } from './lightning.js';
+import { type LightningInvoiceWallet, lightningSessionMethod } from './lightning.js';
 import { readLightningSessionOffers } from './terms.js';
 
 const URL_ = new URL('https://api.example.com/generate');
@@ -97,7 +98,7 @@ describe('lightning session challenges', () => {
         ...wallet,
         createInvoice: async () => ({ invoice: '', paymentHash: '' }),
         lookupInvoice: async () => ({ state: 'open' as const }),
-      }),
+      } as Wallet & LightningInvoiceWallet),
     ).toBe(true);
   });
 });

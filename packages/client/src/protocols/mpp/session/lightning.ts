@@ -128,7 +128,7 @@ function paymentChallenges(input: ChallengeInput): readonly Challenge[] {
  * @example
  * ```ts
  * import { createPayingFetch } from '@stipend/client';
- * import { lightningSessionMethod } from '@stipend/client/mpp';
+ * import { lightningSessionMethod } from '@stipend/client/sessions';
  * import { lightningWallet, lndRestBackend } from '@stipend/wallet-lightning';
  *
  * const payingFetch = createPayingFetch({

@@ -168,7 +168,7 @@ function channelOf(session: SessionRecord): TempoChannelAdoption | string {
  * @example
  * ```ts
  * import { createPayingFetch } from '@stipend/client';
- * import { tempoSessionMethod } from '@stipend/client/mpp';
+ * import { tempoSessionMethod } from '@stipend/client/sessions';
  * import { tempoSessionWallet } from '@stipend/wallet-evm';
  *
  * const payingFetch = createPayingFetch({
