@@ -29,6 +29,5 @@ export {
   type BookedToken,
   createTokenBook,
   DEFAULT_BOOK_SIZE,
-  sptReference,
   type TokenBook,
 } from './token-book.js';

@@ -305,13 +305,13 @@ export function stripeWallet(options: StripeWalletOptions): Wallet {
       const validUntil = Math.max(expiresAt * 1000, expiryOf(token) ?? 0);
       let reference: string;
       try {
-        reference = await book.add(token.id, validUntil, context.now);
+        reference = book.add(token.id, validUntil, context.now);
       } catch (error) {
         // No reference, no proof: the token never leaves this process, and it is revoked.
         await revoke(token.id);
         throw fail(
           'The Shared Payment Token could not be given a reference: Web Crypto ' +
-            '(crypto.subtle) is unavailable; serve the page over HTTPS. Nothing was paid.',
+            '(crypto.getRandomValues) is unavailable in this runtime. Nothing was paid.',
           { code: 'WALLET_ERROR', cause: error },
         );
       }

@@ -1,35 +1,21 @@
 /**
  * Non-secret references for Shared Payment Tokens. The token id (`spt_…`) is the credential:
  * whoever holds it can charge it, so it never becomes a `Proof.reference`, a record, an event
- * or an error. The wallet hands out `spt:` + a short SHA-256 of the id instead, and keeps a
- * bounded in-memory book from that reference back to the id, so `lookup` and `void` can ask
- * Stripe about the token later in the same process.
+ * or an error. The wallet hands out `spt:` + a random 128-bit handle instead (no relation to
+ * the id, so nothing can be read back from it), and keeps a bounded in-memory book from that
+ * reference back to the id, so `lookup` and `void` can ask Stripe about the token later in
+ * the same process.
  *
  * @module
  */
 
+import { randomId } from '@stipend/client/internal';
+
 /** How many tokens the book remembers by default (oldest forgotten first). */
 export const DEFAULT_BOOK_SIZE = 1024;
 
-/**
- * The reference of a token: `spt:` + the first 128 bits of SHA-256(id), hex (Web Crypto, so it
- * runs in browsers and Node alike). One-way: the id cannot be read back from it.
- *
- * @example
- * ```ts
- * import { sptReference } from '@stipend/wallet-stripe';
- * await sptReference('spt_test_123'); // 'spt:' + 32 hex digits
- * ```
- */
-export async function sptReference(tokenId: string): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest(
-    'SHA-256',
-    new TextEncoder().encode(tokenId),
-  );
-  let hex = '';
-  for (const byte of new Uint8Array(digest, 0, 16)) hex += byte.toString(16).padStart(2, '0');
-  return `spt:${hex}`;
-}
+/** A full book looks for expired tokens at most once per this many additions. */
+const SWEEP_EVERY = 64;
 
 /** What the book keeps per token. */
 export interface BookedToken {
@@ -40,8 +26,8 @@ export interface BookedToken {
 
 /** A bounded map from token references to token ids. */
 export interface TokenBook {
-  /** Books a token; returns its reference. */
-  add(tokenId: string, expiresAt: number, now: number): Promise<string>;
+  /** Books a token; returns its reference (`spt:` + 32 random hex digits). */
+  add(tokenId: string, expiresAt: number, now: number): string;
   /** The token behind a reference, if still remembered. */
   get(reference: string): BookedToken | undefined;
   /** How many tokens are remembered. */
@@ -57,7 +43,7 @@ export interface TokenBook {
  * ```ts
  * import { createTokenBook } from '@stipend/wallet-stripe';
  * const book = createTokenBook(256);
- * const reference = await book.add('spt_test_1', Date.now() + 300_000, Date.now());
+ * const reference = book.add('spt_test_1', Date.now() + 300_000, Date.now());
  * book.get(reference)?.tokenId; // 'spt_test_1'
  * ```
  */
@@ -66,14 +52,20 @@ export function createTokenBook(max = DEFAULT_BOOK_SIZE): TokenBook {
     throw new TypeError('the token book size must be a positive whole number');
   }
   const entries = new Map<string, BookedToken>();
+  // Additions since the last sweep for expired tokens (starts "due").
+  let sinceSweep = SWEEP_EVERY;
   return {
-    async add(tokenId, expiresAt, now) {
-      const reference = await sptReference(tokenId);
-      entries.delete(reference);
+    add(tokenId, expiresAt, now) {
+      const reference = randomId('spt:');
       entries.set(reference, Object.freeze({ tokenId, expiresAt }));
       if (entries.size > max) {
-        for (const [key, entry] of entries) {
-          if (entry.expiresAt + 60_000 < now) entries.delete(key);
+        // Expired tokens go first, looked for at most once per 64 additions (not on every
+        // one: the book stays full in a busy wallet); then the oldest, one at a time.
+        if (sinceSweep++ >= SWEEP_EVERY) {
+          sinceSweep = 0;
+          for (const [key, entry] of entries) {
+            if (entry.expiresAt + 60_000 < now) entries.delete(key);
+          }
         }
         for (const key of entries.keys()) {
           if (entries.size <= max) break;

@@ -28,6 +28,7 @@ export {
   isHex,
   utf8ToBytes,
 } from './codec.js';
+export { randomId } from './ids.js';
 export {
   type DecodeMacaroonOptions,
   decodeMacaroonV2,
