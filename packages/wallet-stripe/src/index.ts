@@ -29,5 +29,6 @@ export {
   type BookedToken,
   createTokenBook,
   DEFAULT_BOOK_SIZE,
+  sptReference,
   type TokenBook,
 } from './token-book.js';

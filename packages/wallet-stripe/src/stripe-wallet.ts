@@ -309,11 +309,10 @@ export function stripeWallet(options: StripeWalletOptions): Wallet {
       } catch (error) {
         // No reference, no proof: the token never leaves this process, and it is revoked.
         await revoke(token.id);
-        throw fail(
-          'The Shared Payment Token could not be given a reference: Web Crypto ' +
-            '(crypto.getRandomValues) is unavailable in this runtime. Nothing was paid.',
-          { code: 'WALLET_ERROR', cause: error },
-        );
+        throw fail('The Shared Payment Token could not be given a reference; nothing was paid.', {
+          code: 'WALLET_ERROR',
+          cause: error,
+        });
       }
 
       if (token.status === 'requires_action' || token.next_action) {

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenBook } from './token-book.js';
+import { createTokenBook, sptReference } from './token-book.js';
 
 describe('SPT references and the token book', () => {
-  it('a reference is spt: + 32 random hex digits: one per booking, nothing of the id in it', () => {
-    const book = createTokenBook();
-    const a = book.add('spt_test_aaaaaaaaaaaaaaaa', 2_000_000, 1_000_000);
-    const again = book.add('spt_test_aaaaaaaaaaaaaaaa', 2_000_000, 1_000_000);
-    const b = book.add('spt_test_bbbbbbbbbbbbbbbb', 2_000_000, 1_000_000);
+  it('a reference is spt: + 32 hex digits of SHA-256(id): stable, one-way, different per token', () => {
+    const a = sptReference('spt_test_aaaaaaaaaaaaaaaa');
     expect(a).toMatch(/^spt:[0-9a-f]{32}$/);
-    expect(new Set([a, again, b]).size).toBe(3);
+    expect(sptReference('spt_test_aaaaaaaaaaaaaaaa')).toBe(a);
+    expect(sptReference('spt_test_bbbbbbbbbbbbbbbb')).not.toBe(a);
     expect(a).not.toContain('aaaa');
+    // SHA-256("abc") starts ba7816bf8f01cfea414140de5dae2223 (FIPS 180-2 test vector).
+    expect(sptReference('abc')).toBe('spt:ba7816bf8f01cfea414140de5dae2223');
+    const book = createTokenBook();
+    expect(book.add('spt_test_aaaaaaaaaaaaaaaa', 2_000_000, 1_000_000)).toBe(a);
     expect(book.get(a)?.tokenId).toBe('spt_test_aaaaaaaaaaaaaaaa');
-    expect(book.get(b)?.tokenId).toBe('spt_test_bbbbbbbbbbbbbbbb');
   });
 
   it('stays bounded: the oldest go first', () => {

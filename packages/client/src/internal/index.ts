@@ -7,6 +7,7 @@
  */
 
 export { isStipendErrorCode, STIPEND_ERROR_CODES } from '../errors/codes.js';
+export { readMacaroonUncached } from '../protocols/l402/macaroon.js';
 export { type ReadTextOptions, readTextBounded } from './body-text.js';
 export {
   anyBase64ToBytes,

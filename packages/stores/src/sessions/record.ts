@@ -63,12 +63,13 @@ const OPTIONAL_TIMES = [
 ] as const satisfies readonly (keyof SessionRecord)[];
 
 /** A malformed field: names it and what it must be, never its value. */
-class ShapeError extends Error {
+class ShapeError extends StipendError {
+  override name = 'ShapeError';
   constructor(
     readonly field: string,
     readonly want: string,
   ) {
-    super(`${field} must be ${want}`);
+    super('JOURNAL_INVALID', `${field} must be ${want}`, { details: { field } });
   }
 }
 

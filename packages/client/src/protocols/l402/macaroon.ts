@@ -65,7 +65,7 @@ const utf8 = new TextDecoder('utf-8');
 export function readMacaroon(token: string): MacaroonInfo | undefined {
   const known = readings.get(token);
   if (known !== undefined) return known === OPAQUE ? undefined : known;
-  const info = readFresh(token);
+  const info = readMacaroonUncached(token);
   if (typeof token === 'string' && token.length <= MAX_KEPT_TOKEN) {
     if (readings.size >= MAX_READINGS) readings.delete(readings.keys().next().value as string);
     readings.set(token, info ?? OPAQUE);
@@ -80,7 +80,17 @@ const MAX_READINGS = 64;
 // The adapter refuses longer tokens before reading them.
 const MAX_KEPT_TOKEN = 16_384;
 
-function readFresh(token: string): MacaroonInfo | undefined {
+/**
+ * {@link readMacaroon} without its memory of recent tokens: every call decodes. For tests that
+ * time the decoder itself (the memory would answer the small inputs).
+ *
+ * @example
+ * ```ts
+ * import { readMacaroonUncached } from '@stipend/client/internal';
+ * readMacaroonUncached(token)?.services;
+ * ```
+ */
+export function readMacaroonUncached(token: string): MacaroonInfo | undefined {
   let macaroon: MacaroonV2;
   try {
     macaroon = decodeMacaroonV2(anyBase64ToBytes(token), { text: 'lenient' });
