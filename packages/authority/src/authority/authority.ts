@@ -13,7 +13,6 @@ import {
   formatUsd,
   type HttpRule,
   isLoopbackHost,
-  isStipendError,
   isWalletError,
   type PaymentOffer,
   type PaymentStatus,
