@@ -731,7 +731,9 @@ class RetryView implements RetryRequest {
     private view: Headers | undefined,
   ) {
     this.method = call.prepared.method;
-    this.url = issuer ?? urlOfCall(call);
+    // Its own URL object: adapters get it, and the call's parsed URL (its purchase key, the
+    // redirect rules) must not change if one of them writes to it.
+    this.url = issuer ?? absoluteUrl(call.prepared.url);
   }
 
   get headers(): Headers {
